@@ -1,0 +1,40 @@
+# cidiff: tell whether two Jenkins controllers agree.
+GO       ?= go
+PKGS     := ./...
+BIN      := bin/cidiff
+# make bench BUILDS=2000 scales the generated corpus.
+BUILDS   ?= 300
+
+.PHONY: all build test lint bench golden eval fuzz clean
+
+all: lint test build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/cidiff
+
+test:
+	$(GO) test -race -count=1 $(PKGS)
+
+lint:
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would rewrite:"; echo "$$out"; exit 1; fi
+
+# Refresh golden files after an intended change in output; review the diff before committing.
+golden:
+	$(GO) test $(PKGS) -run 'Golden' -update
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Short fuzzing pass over every reader of bytes from disk.
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin
