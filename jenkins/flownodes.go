@@ -1,0 +1,398 @@
+package jenkins
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/antchfx/xmlquery"
+)
+
+// Flow-node storage (JENKINS_FORMATS.md §5): one file per node (<storageDir>/N.xml) or one
+// bulk map (<storageDir>/flowNodeStore.xml), both holding XStream "Tag"s.
+
+// flowNode is one flow node with the actions cidiff uses already extracted.
+type flowNode struct {
+	id      int
+	class   string // simple class name: StepAtomNode, StepStartNode, StepEndNode, FlowStartNode, FlowEndNode
+	parents []int
+	startID int    // StepEndNode/FlowEndNode: the id of the matching start node; 0 if none
+	desc    string // descriptorId, the step's Java class
+	file    string // where the node was read from, for problems
+
+	startTime   int64 // TimingAction, epoch ms; 0 if absent
+	body        bool  // BodyInvocationAction: one invocation of a block's body
+	label       string
+	hasLabel    bool   // LabelAction (a stage body, an sh label, a legacy stage)
+	branch      string // ParallelLabelAction branchName
+	hasBranch   bool
+	workspace   *workspaceInfo
+	stageName   string // legacy StageActionImpl stageName
+	notExecuted bool
+	args        map[string]string // ArgumentsAction scalars; non-scalar values are omitted
+	err         *nodeError        // the first ErrorAction
+}
+
+type workspaceInfo struct {
+	node string
+	path string
+}
+
+// nodeError is the exception of a node's first ErrorAction.
+type nodeError struct {
+	class   string // Java FQCN
+	message string // <detailMessage>, a direct child of <error>
+	result  string // FlowInterruptedException <result><name>
+	causes  []causeOfInterruption
+}
+
+// causeOfInterruption is one FlowInterruptedException cause: its simple class name and the
+// fields that say more (the user, the failing branch).
+type causeOfInterruption struct {
+	kind   string
+	user   string
+	branch string
+}
+
+// isTagRoot accepts the root alias "Tag" and the pre-2018 fully qualified name.
+func isTagRoot(n *xmlquery.Node) bool {
+	return n != nil && (n.Data == "Tag" || strings.HasSuffix(n.Data, "SimpleXStreamFlowNodeStorage_-Tag"))
+}
+
+// parseTag reads one Tag element into a flowNode.
+func parseTag(tag *xmlquery.Node, file string) (*flowNode, error) {
+	nodeEl := child(tag, "node")
+	if nodeEl == nil {
+		return nil, errors.New("Tag has no <node>")
+	}
+	fn := &flowNode{file: file}
+	fn.class = simpleName(expandAlias(attr(nodeEl, "class")))
+	if fn.class == "" {
+		return nil, errors.New("<node> has no class")
+	}
+	id, err := strconv.Atoi(childText(nodeEl, "id"))
+	if err != nil || id <= 0 {
+		return nil, fmt.Errorf("bad node id %q", childText(nodeEl, "id"))
+	}
+	fn.id = id
+	for _, p := range elements(child(nodeEl, "parentIds")) {
+		pid, err := strconv.Atoi(text(p))
+		if err != nil {
+			return nil, fmt.Errorf("node %d: bad parent id %q", id, text(p))
+		}
+		fn.parents = append(fn.parents, pid)
+	}
+	if s := childText(nodeEl, "startId"); s != "" {
+		fn.startID, _ = strconv.Atoi(s)
+	}
+	fn.desc = childText(nodeEl, "descriptorId")
+	for _, a := range elements(child(tag, "actions")) {
+		fn.readAction(a)
+	}
+	return fn, nil
+}
+
+// readAction extracts what cidiff uses from one action; unknown actions are skipped.
+func (fn *flowNode) readAction(a *xmlquery.Node) {
+	name := simpleName(javaName(a))
+	a = resolve(a)
+	if a == nil {
+		return
+	}
+	switch name {
+	case "TimingAction":
+		fn.startTime, _ = strconv.ParseInt(childText(a, "startTime"), 10, 64)
+	case "BodyInvocationAction":
+		fn.body = true
+	case "LabelAction":
+		fn.label, fn.hasLabel = childText(a, "displayName"), true
+	case "ParallelLabelAction":
+		fn.branch, fn.hasBranch = childText(a, "branchName"), true
+	case "WorkspaceActionImpl":
+		fn.workspace = &workspaceInfo{node: childText(a, "node"), path: childText(a, "path")}
+	case "StageActionImpl":
+		fn.stageName = childText(a, "stageName")
+	case "NotExecutedNodeAction":
+		fn.notExecuted = true
+	case "ArgumentsActionImpl":
+		for _, e := range elements(child(a, "arguments")) {
+			kv := elements(e)
+			if len(kv) != 2 {
+				continue
+			}
+			v := resolve(kv[1])
+			if v == nil {
+				continue
+			}
+			switch v.Data {
+			case "string", "boolean", "int", "long":
+				if fn.args == nil {
+					fn.args = map[string]string{}
+				}
+				fn.args[text(kv[0])] = rawText(v)
+			}
+		}
+	case "ErrorAction":
+		if fn.err == nil {
+			fn.err = readError(child(a, "error"))
+		}
+	}
+}
+
+// readError reads a Throwable written by XStream. Only direct children of <error> describe it;
+// nested causes and suppressed exceptions carry their own messages.
+func readError(e *xmlquery.Node) *nodeError {
+	if e == nil {
+		return nil
+	}
+	cls := attr(e, "class")
+	e = resolve(e)
+	if e == nil {
+		return &nodeError{class: cls}
+	}
+	if c := attr(e, "class"); c != "" {
+		cls = c
+	}
+	ne := &nodeError{class: cls, message: childText(e, "detailMessage")}
+	if simpleName(cls) == "FlowInterruptedException" {
+		ne.result = resultName(child(e, "result"))
+		for _, c := range elements(child(e, "causes")) {
+			list := []*xmlquery.Node{c}
+			if c.Data == "a" { // Arrays$ArrayList wraps a CauseOfInterruption[] array
+				list = elements(c)
+			}
+			for _, ce := range list {
+				kind := simpleName(javaName(ce))
+				if k := attr(ce, "class"); k != "" {
+					kind = simpleName(k)
+				}
+				ce = resolve(ce)
+				ne.causes = append(ne.causes, causeOfInterruption{
+					kind:   kind,
+					user:   childText(ce, "user"),
+					branch: childText(ce, "failingBranch"),
+				})
+			}
+		}
+	}
+	return ne
+}
+
+// nodeSet is the flow graph as read from disk, keyed by id.
+type nodeSet struct {
+	layout     Layout
+	storageDir string
+	nodes      map[int]*flowNode
+	problems   []string
+}
+
+func (s *nodeSet) add(fn *flowNode) {
+	if old, ok := s.nodes[fn.id]; ok {
+		s.problems = append(s.problems, fmt.Sprintf("%s: node %d also in %s; keeping the first", fn.file, fn.id, old.file))
+		return
+	}
+	s.nodes[fn.id] = fn
+}
+
+// storageCandidates are the flow-node directories to probe, the recorded one first
+// (JENKINS_FORMATS.md §5.1).
+func storageCandidates(recorded string) []string {
+	out := []string{}
+	if recorded != "" && filepath.IsLocal(recorded) {
+		out = append(out, recorded)
+	}
+	for _, d := range []string{"workflow-completed", "workflow", "workflow-fallback"} {
+		if d != recorded {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// readFlowNodes finds and reads the flow nodes of the build in dir.
+func readFlowNodes(dir, recorded string) *nodeSet {
+	s := &nodeSet{layout: LayoutNone, nodes: map[int]*flowNode{}}
+	for _, sd := range storageCandidates(recorded) {
+		full := filepath.Join(dir, sd)
+		bulk := filepath.Join(full, "flowNodeStore.xml")
+		if st, err := os.Stat(bulk); err == nil && st.Mode().IsRegular() {
+			s.layout, s.storageDir = LayoutBulk, sd
+			data, err := os.ReadFile(bulk)
+			if err != nil {
+				s.problems = append(s.problems, fmt.Sprintf("%s: %v", bulk, err))
+				return s
+			}
+			s.readBulk(bulk, data)
+			return s
+		}
+		entries, err := os.ReadDir(full)
+		if err != nil {
+			continue
+		}
+		var files []string
+		for _, e := range entries {
+			if nodeFileID(e.Name()) > 0 && e.Type().IsRegular() {
+				files = append(files, e.Name())
+			}
+		}
+		if len(files) == 0 {
+			continue
+		}
+		s.layout, s.storageDir = LayoutPerNode, sd
+		sort.Slice(files, func(i, j int) bool { return nodeFileID(files[i]) < nodeFileID(files[j]) })
+		for _, f := range files {
+			p := filepath.Join(full, f)
+			data, err := os.ReadFile(p)
+			if err != nil {
+				s.problems = append(s.problems, fmt.Sprintf("%s: %v", p, err))
+				continue
+			}
+			s.readNodeFile(p, data, nodeFileID(f))
+		}
+		return s
+	}
+	return s
+}
+
+// nodeFileID is N for a per-node file "N.xml", else 0 (atomic-write *.tmp files and the rest).
+func nodeFileID(name string) int {
+	base, ok := strings.CutSuffix(name, ".xml")
+	if !ok || base == "" || len(base) > 9 {
+		return 0
+	}
+	for _, c := range base {
+		if c < '0' || c > '9' {
+			return 0
+		}
+	}
+	n, _ := strconv.Atoi(base)
+	return n
+}
+
+// readNodeFile reads one per-node file; wantID is the id its name promises (0: unchecked).
+func (s *nodeSet) readNodeFile(name string, data []byte, wantID int) {
+	doc, err := parseXML(name, data)
+	if err != nil {
+		s.problems = append(s.problems, fmt.Sprintf("%v (node file skipped)", err))
+		return
+	}
+	root := rootElement(doc)
+	if !isTagRoot(root) {
+		s.problems = append(s.problems, fmt.Sprintf("%s: root element is not a flow-node Tag", name))
+		return
+	}
+	fn, err := parseTag(root, name)
+	if err != nil {
+		s.problems = append(s.problems, fmt.Sprintf("%s: %v", name, err))
+		return
+	}
+	if wantID > 0 && fn.id != wantID {
+		s.problems = append(s.problems, fmt.Sprintf("%s: holds node %d", name, fn.id))
+	}
+	s.add(fn)
+}
+
+// readBulk reads a flowNodeStore.xml map. A truncated or corrupt file keeps the entries
+// before the damage: references only point backwards, so those entries stay resolvable.
+func (s *nodeSet) readBulk(name string, data []byte) {
+	doc, err := parseXML(name, data)
+	if err != nil {
+		clean := sanitizeXML(data)
+		end, n := lastCompleteEntry(clean)
+		if n == 0 {
+			s.problems = append(s.problems, fmt.Sprintf("%v (no complete entry)", err))
+			return
+		}
+		s.problems = append(s.problems, fmt.Sprintf("%v (kept the first %d entries)", err, n))
+		repaired := make([]byte, 0, end+32)
+		repaired = append(repaired, clean[:end]...)
+		repaired = append(repaired, rootCloseTag(clean)...)
+		doc, err = parseXML(name, repaired)
+		if err != nil {
+			s.problems = append(s.problems, fmt.Sprintf("%v (repair failed)", err))
+			return
+		}
+	}
+	root := rootElement(doc)
+	if root == nil {
+		s.problems = append(s.problems, fmt.Sprintf("%s: no root element", name))
+		return
+	}
+	for i, e := range elements(root) {
+		if e.Data != "entry" {
+			continue
+		}
+		var tag *xmlquery.Node
+		for _, c := range elements(e) {
+			if isTagRoot(c) {
+				tag = resolve(c)
+			}
+		}
+		where := fmt.Sprintf("%s entry %d", name, i+1)
+		if tag == nil {
+			s.problems = append(s.problems, where+": no Tag")
+			continue
+		}
+		fn, err := parseTag(tag, name)
+		if err != nil {
+			s.problems = append(s.problems, fmt.Sprintf("%s: %v", where, err))
+			continue
+		}
+		s.add(fn)
+	}
+}
+
+// lastCompleteEntry tokenises a damaged bulk file and returns the offset just after the
+// last complete top-level <entry>, and how many complete entries precede it.
+func lastCompleteEntry(data []byte) (end, n int) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = false
+	depth := 0
+	for {
+		tok, err := d.RawToken()
+		if err != nil {
+			if err != io.EOF {
+				return end, n
+			}
+			return end, n
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			depth--
+			if depth == 1 && t.Name.Local == "entry" {
+				end, n = int(d.InputOffset()), n+1
+			}
+			if depth < 1 {
+				return end, n
+			}
+		}
+	}
+}
+
+// rootCloseTag is the end tag matching the document's first element.
+func rootCloseTag(data []byte) []byte {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = false
+	for {
+		tok, err := d.RawToken()
+		if err != nil {
+			return []byte("</linked-hash-map>")
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			name := se.Name.Local
+			if se.Name.Space != "" {
+				name = se.Name.Space + ":" + name
+			}
+			return []byte("</" + name + ">")
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package jenkins
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// ReadBuild reads one build directory. It never panics; a build it cannot read at all returns
+// an error naming the file and the problem; what it could read only partly is returned with the
+// problems listed in Build.Problems (each naming the file). Dir is dir, Number comes from the
+// directory name (nil if not numeric) and Job is left empty for the walker to fill.
+//
+// A build.xml whose root is not <flow-build> (freestyle, matrix, …) returns an error wrapping
+// ErrNotPipeline.
+func ReadBuild(dir string) (*Build, error) {
+	b := &Build{Dir: dir, Layout: LayoutNone}
+	if n, err := strconv.Atoi(filepath.Base(filepath.Clean(dir))); err == nil && n >= 0 {
+		b.Number = &n
+	}
+	name := filepath.Join(dir, "build.xml")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err // *PathError names the file
+	}
+	bx, err := parseBuildXML(name, data, b)
+	if err != nil {
+		return nil, err
+	}
+	if !bx.hasExecution {
+		// Failed before the flow existed (e.g. a Groovy compile error): no nodes, no steps.
+		return b, nil
+	}
+
+	ns := readFlowNodes(dir, bx.storageDir)
+	b.Layout, b.StorageDir = ns.layout, ns.storageDir
+	b.Problems = append(b.Problems, ns.problems...)
+	if ns.layout == LayoutNone {
+		if bx.iota > 0 {
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: no flow-node files found (looked in %v)",
+				dir, storageCandidates(bx.storageDir)))
+		}
+		return b, nil
+	}
+
+	g := buildGraph(ns.nodes)
+	b.Problems = append(b.Problems, g.problems...)
+	facts := flowFacts{finished: b.Completed || bx.done || hasFlowEnd(g)}
+	if b.Completed && !b.Start.IsZero() && b.Duration > 0 {
+		facts.end = b.Start.Add(b.Duration)
+	}
+	b.Steps = shellSteps(g, facts)
+	return b, nil
+}
+
+// hasFlowEnd reports whether the flow reached its FlowEndNode.
+func hasFlowEnd(g *graph) bool {
+	for _, n := range g.nodes {
+		if n.class == "FlowEndNode" {
+			return true
+		}
+	}
+	return false
+}
+
+// readBuildBytes is ReadBuild's pure part for fuzzing: build.xml bytes only.
+func readBuildBytes(name string, data []byte) (*Build, error) {
+	b := &Build{Layout: LayoutNone}
+	if _, err := parseBuildXML(name, data, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}

@@ -1,0 +1,134 @@
+package jenkins
+
+import (
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Shell-step outcomes (JENKINS_FORMATS.md §7).
+
+// shellKinds maps the step class (simple name of descriptorId) to the Pipeline step name.
+var shellKinds = map[string]string{
+	"ShellStep":                "sh",
+	"BatchScriptStep":          "bat",
+	"PowershellScriptStep":     "powershell",
+	"PowerShellCoreScriptStep": "pwsh",
+}
+
+// exitCodeMessage is DurableTaskStep's message for a non-zero exit.
+var exitCodeMessage = regexp.MustCompile(`^script returned exit code (-?\d+)$`)
+
+// flowFacts is what the step verdicts need to know about the run as a whole.
+type flowFacts struct {
+	// finished: the build or its flow completed, so a step without an error ended normally.
+	finished bool
+	// end is the build's end time, for the duration of a last step; zero if unknown.
+	end time.Time
+}
+
+// shellSteps lists the shell steps of g in id order with their outcome and context.
+func shellSteps(g *graph, facts flowFacts) []Step {
+	var out []Step
+	for _, id := range g.ids {
+		n := g.nodes[id]
+		kind, ok := shellKinds[simpleName(n.desc)]
+		if !ok || n.class != "StepAtomNode" {
+			continue
+		}
+		st := Step{
+			ID:           strconv.Itoa(id),
+			Kind:         kind,
+			Stage:        g.stagePath(id),
+			Script:       n.args["script"],
+			Label:        n.args["label"],
+			ReturnStatus: n.args["returnStatus"] == "true",
+			Context:      g.context(id),
+		}
+		if st.Label == "" && n.hasLabel {
+			st.Label = n.label
+		}
+		if ws, ok := g.agent(id); ok {
+			node := ws.node
+			st.Node = &node
+			st.Workspace = ws.path
+		}
+		if n.startTime > 0 {
+			st.Start = time.UnixMilli(n.startTime).UTC()
+			if c, ok := g.nodes[g.firstChild[id]]; ok && c.startTime >= n.startTime {
+				st.Duration = time.Duration(c.startTime-n.startTime) * time.Millisecond
+			} else if !ok && !facts.end.IsZero() && facts.end.After(st.Start) {
+				st.Duration = facts.end.Sub(st.Start)
+			}
+		}
+		_, hasSuccessor := g.firstChild[id]
+		verdict(&st, n, facts.finished || hasSuccessor)
+		out = append(out, st)
+	}
+	return out
+}
+
+// verdict applies the §7 decision table to one shell-step node.
+func verdict(st *Step, n *flowNode, ended bool) {
+	e := n.err
+	switch {
+	case n.notExecuted:
+		st.Status = StatusNotExecuted
+	case e != nil && simpleName(e.class) == "FlowInterruptedException":
+		st.Status = StatusAborted
+		st.ErrorClass = e.class
+		st.Error = e.class
+		if why := interruption(e); why != "" {
+			st.Error += ": " + why
+		}
+	case e != nil:
+		st.Status = StatusFailure
+		st.ErrorClass = e.class
+		if m := exitCodeMessage.FindStringSubmatch(e.message); m != nil && simpleName(e.class) == "AbortException" {
+			if code, err := strconv.Atoi(m[1]); err == nil {
+				st.ExitCode = &code
+			}
+			st.Error = e.message
+		} else if e.message != "" {
+			st.Error = e.class + ": " + e.message
+		} else {
+			st.Error = e.class
+		}
+	case ended:
+		st.Status = StatusSuccess
+	default:
+		st.Status = StatusUnknown
+	}
+}
+
+// interruption says why a FlowInterruptedException stopped a step, from its causes.
+func interruption(e *nodeError) string {
+	for _, c := range e.causes {
+		switch c.kind {
+		case "UserInterruption":
+			return "aborted by user"
+		case "ExceededTimeout":
+			return "timeout exceeded"
+		case "RemovedNodeCause":
+			return "agent removed"
+		case "RemovedNodeTimeoutCause":
+			return "agent lost (timed out waiting for it to come back)"
+		case "QueueTaskCancelled":
+			return "executor request cancelled"
+		case "FailFastCause":
+			if c.branch != "" {
+				return "fail-fast: parallel branch " + c.branch + " failed"
+			}
+			return "fail-fast: another parallel branch failed"
+		case "BodyFailed":
+			return "body failed"
+		}
+	}
+	if e.message != "" {
+		return e.message
+	}
+	if len(e.causes) > 0 {
+		return e.causes[0].kind
+	}
+	return ""
+}
