@@ -4,8 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Helpers that write small synthetic build directories in the on-disk formats of
@@ -237,4 +242,233 @@ func fxWrite(t testing.TB, name, content string) {
 	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// realCorpus returns the shared jenkins-real folder (JENKINS_FORMATS.md), or skips the test.
+// CIDIFF_JENKINS_REAL overrides the location for worktrees that do not sit beside shared/.
+func realCorpus(t *testing.T) string {
+	t.Helper()
+	for _, dir := range []string{os.Getenv("CIDIFF_JENKINS_REAL"), "../../shared/jenkins-real"} {
+		if dir == "" {
+			continue
+		}
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			return dir
+		}
+	}
+	t.Skip("../../shared/jenkins-real is absent")
+	return ""
+}
+
+// realFlowBuilds lists every directory below root whose build.xml has a <flow-build> root,
+// including the zip-materialised permalink copies (lastStable*, lastSuccessful*).
+func realFlowBuilds(t *testing.T, root string) []string {
+	t.Helper()
+	var dirs []string
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "build.xml" {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(data), "<flow-build") {
+			dirs = append(dirs, filepath.Dir(p))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dirs
+}
+
+func TestReadBuildRealCorpus(t *testing.T) {
+	root := realCorpus(t)
+	dirs := realFlowBuilds(t, root)
+	if len(dirs) < 19 {
+		t.Fatalf("found %d flow-build dirs in %s, want at least 19", len(dirs), root)
+	}
+	steps := 0
+	for _, dir := range dirs {
+		b, err := ReadBuild(dir)
+		if err != nil {
+			t.Errorf("%s: %v", dir, err)
+			continue
+		}
+		steps += len(b.Steps)
+		if b.Layout == LayoutNone {
+			t.Errorf("%s: no flow nodes found", dir)
+		}
+		for _, s := range b.Steps {
+			failed := s.Status == StatusFailure || s.Status == StatusAborted
+			if s.Status == "" || failed == (s.Error == "") {
+				t.Errorf("%s: step %s: status %q with error %q", dir, s.ID, s.Status, s.Error)
+			}
+		}
+	}
+	// CFG's 68 sh + SerialFormTest's 1: the only shell steps in the corpus.
+	if steps != 69 {
+		t.Errorf("%d shell steps in the corpus, want 69", steps)
+	}
+}
+
+func TestReadBuildCorruptedFlowGraph(t *testing.T) {
+	dir := filepath.Join(realCorpus(t), "jenkinsci__workflow-support-plugin/visualization/table/FlowGraphTableTest/corruptedFlowGraph.zip.d/jobs/test0/builds/1")
+	b, err := ReadBuild(dir)
+	require.NoError(t, err)
+	assert.Equal(t, ResultSuccess, b.Result)
+	assert.True(t, b.Completed)
+	assert.Equal(t, LayoutPerNode, b.Layout)
+	assert.Equal(t, "workflow", b.StorageDir)
+	// Multi-parent end nodes (430: six parents, FlowEndNode 488: two) are legal shapes, not damage.
+	assert.Empty(t, b.Problems)
+	require.Len(t, b.Steps, 68)
+
+	byID := map[string]Step{}
+	count := map[Status]int{}
+	for i, s := range b.Steps {
+		byID[s.ID] = s
+		count[s.Status]++
+		assert.Equal(t, "sh", s.Kind)
+		// The redacted graph has no WorkspaceActionImpl anywhere: every agent is unknown.
+		assert.Nil(t, s.Node, "step %s", s.ID)
+		assert.Empty(t, s.Script, "arguments were stripped by the redaction")
+		if i > 0 {
+			prev, _ := strconv.Atoi(b.Steps[i-1].ID)
+			cur, _ := strconv.Atoi(s.ID)
+			assert.Less(t, prev, cur, "steps in id order")
+		}
+	}
+	assert.Equal(t, map[Status]int{StatusSuccess: 64, StatusAborted: 3, StatusFailure: 1}, count)
+
+	const fie = "org.jenkinsci.plugins.workflow.steps.FlowInterruptedException"
+	for _, id := range []string{"298", "331", "346"} {
+		s := byID[id]
+		assert.Equal(t, StatusAborted, s.Status, id)
+		assert.Nil(t, s.ExitCode, id)
+		assert.Equal(t, fie+": aborted by user", s.Error, id)
+		assert.Equal(t, fie, s.ErrorClass, id)
+	}
+	s432 := byID["432"]
+	assert.Equal(t, StatusFailure, s432.Status)
+	assert.Nil(t, s432.ExitCode)
+	assert.Equal(t, "java.io.IOException", s432.ErrorClass)
+	assert.Equal(t, "java.io.IOException: cannot start writing logs to a finished node StepAtomNode[id=432, exec=CpsFlowExecution[Owner[redacted]]] sh in CpsFlowExecution[Owner[redacted]]", s432.Error)
+	assert.Equal(t, time.UnixMilli(1589470574483).UTC(), s432.Start)
+
+	// Context checked by hand against the node files (parents, startIds, descriptorIds).
+	for _, tc := range []struct {
+		id, stage, context string
+	}{
+		{"10", "", ""},
+		// 36 → body 35 of retry 34 → withCredentials 33/32 → wrap 9/8 → timestamps 7/6 → node 5/4
+		{"36", "", "retry@34#1"},
+		// 135 → retry 132 (body 133) inside timeout 130 inside a stage 125 whose name was redacted
+		{"135", "", "retry@132#1,timeout@130"},
+		{"153", "", "retry@150#1,timeout@148"},
+		// 207 → parallel branch body 196 (branchName "redacted")
+		{"207", "redacted", ""},
+		// 298 → dir 272/271 → node 211/203 → branch body 197
+		{"298", "redacted", ""},
+		// 346 → container 342 → withEnv 326 → withCredentials 320 → retry body 310 of 309 → branch 199
+		{"346", "redacted", "retry@309#1"},
+		// 432 → container 427 → withEnv 415 → withCredentials 411 → retry body 408 of 407 → branch 197
+		{"432", "redacted", "retry@407#1"},
+		{"453", "", ""},
+	} {
+		v := viewSteps([]Step{byID[tc.id]})[0]
+		assert.Equal(t, tc.stage, v.stage, "stage of %s", tc.id)
+		assert.Equal(t, tc.context, v.context, "context of %s", tc.id)
+	}
+	// 207 ran 2.406 s: its successor (the next node in its thread) started then.
+	assert.Equal(t, 2406*time.Millisecond, byID["207"].Duration)
+}
+
+func TestReadBuildSerialFormRunningOnAgent(t *testing.T) {
+	dir := filepath.Join(realCorpus(t), "jenkinsci__workflow-cps-plugin/SerialFormTest/persistence/jobs/p/builds/1")
+	b, err := ReadBuild(dir)
+	require.NoError(t, err)
+	assert.Equal(t, Result(""), b.Result, "still running")
+	assert.False(t, b.Completed)
+	require.Len(t, b.Steps, 1)
+	s := b.Steps[0]
+	assert.Equal(t, "5", s.ID)
+	assert.Equal(t, StatusUnknown, s.Status, "a running head with no recorded end")
+	require.NotNil(t, s.Node)
+	assert.Equal(t, "remote", *s.Node)
+	assert.Equal(t, "/home/jenkins/agent/workspace/p", s.Workspace)
+	assert.Empty(t, s.Error)
+}
+
+func TestReadBuildDeclarativeParallel2017(t *testing.T) {
+	dir := filepath.Join(realCorpus(t), "jenkinsci__pipeline-model-definition-plugin/DeclarativeUpgradeTest/parallelAddsGroupsExecutionModelActionUpgrade.zip.d/jobs/ptest1/builds/1")
+	b, err := ReadBuild(dir)
+	require.NoError(t, err)
+	assert.Equal(t, LayoutPerNode, b.Layout)
+	assert.Empty(t, b.Problems)
+	assert.Empty(t, b.Steps, "the build ran only echo steps")
+
+	// The stage logic is the same for every node; check it on the echo steps.
+	ns := readFlowNodes(dir, "")
+	require.Empty(t, ns.problems)
+	g := buildGraph(ns.nodes)
+	want := map[string][]string{
+		"first solo one yay": {"first-solo"},
+		"In branch-one":      {"parent", "branch-one"},
+		"In branch-two":      {"parent", "branch-two"},
+		"In second-solo":     {"second-solo"},
+	}
+	seen := 0
+	for _, id := range g.ids {
+		n := g.nodes[id]
+		if simpleName(n.desc) != "EchoStep" {
+			continue
+		}
+		seen++
+		assert.Equal(t, want[n.args["message"]], g.stagePath(id), "echo %q (node %d)", n.args["message"], id)
+		ws, ok := g.agent(id)
+		assert.True(t, ok)
+		assert.Equal(t, "", ws.node, "built-in node")
+	}
+	assert.Equal(t, 4, seen)
+}
+
+func TestReadBuildMultibranchGit(t *testing.T) {
+	home := filepath.Join(realCorpus(t), "jenkinsci__git-plugin/GitBranchSCMHeadTest/testMigrationNoBuildStorm.zip.d")
+	for _, tc := range []struct {
+		branch string
+		start  int64
+	}{{"master", 1521734312840}, {"dev", 1521734312842}} {
+		b, err := ReadBuild(filepath.Join(home, "jobs/job/branches", tc.branch, "builds/1"))
+		require.NoError(t, err)
+		// SCMRevisionAction, not the library's BuildData (a1a240da…).
+		assert.Equal(t, "82de19a0a55e29e34cbab90b9b59e4aac379a155", b.Revision)
+		assert.Equal(t, tc.branch, b.Branch)
+		assert.Equal(t, "file:///tmp/JENKINS-48061/job.git", b.Remote, "the project's BuildData")
+		assert.Equal(t, []Cause{{Kind: "BranchIndexingCause", Description: "branch indexing"}}, b.Causes)
+		assert.Equal(t, ResultSuccess, b.Result)
+		assert.True(t, b.Completed, "2018 build.xml without <completed> but with a result")
+		assert.Equal(t, time.UnixMilli(tc.start).UTC(), b.Start)
+	}
+}
+
+func TestReadBuildGraphWithCycle(t *testing.T) {
+	dir := filepath.Join(realCorpus(t), "jenkinsci__workflow-api-plugin/flow/FlowExecutionListTest/resumeStepExecutionsWithCorruptFlowGraphWithCycle/jobs/test0/builds/1")
+	done := make(chan struct{})
+	var b *Build
+	var err error
+	go func() {
+		defer close(done)
+		b, err = ReadBuild(dir)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("ReadBuild did not return on a cyclic graph")
+	}
+	require.NoError(t, err)
+	require.Len(t, b.Problems, 1)
+	assert.Contains(t, b.Problems[0], filepath.Join(dir, "workflow", "7.xml")+": node 7: startId 8 is not an earlier node")
 }
