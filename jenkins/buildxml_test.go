@@ -204,6 +204,7 @@ func TestParseBuildXMLErrors(t *testing.T) {
 		{"matrix", "<matrix-build/>", "root element <matrix-build>", true},
 		{"truncated", "<?xml version='1.1' encoding='UTF-8'?>\n<flow-build><actions>", "jobs/f/builds/3/build.xml: XML syntax error", false},
 		{"empty", "", "jobs/f/builds/3/build.xml", false},
+		{"invalid byte before a 1.1 version", "<?xml\xb8version\"1.1?>", "jobs/f/builds/3/build.xml", false},
 		{"bad result", "<flow-build><result>GREEN</result></flow-build>", `unknown result "GREEN"`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,6 +222,7 @@ func FuzzReadBuildXML(f *testing.F) {
 	f.Add([]byte(fxBuildXML("", `<hudson.model.CauseAction><causeBag><entry><a reference="../b"/><b reference="../a"/></entry></causeBag></hudson.model.CauseAction>`, "")))
 	f.Add([]byte(`<flow-build><actions><jenkins.scm.api.SCMRevisionAction><revision class="x.PullRequestSCMRevision" reference="../../.."/></jenkins.scm.api.SCMRevisionAction></actions></flow-build>`))
 	f.Add([]byte("<build/>"))
+	f.Add([]byte("<?xml\xb8version\"1.1?>")) // once panicked in sanitizeXML
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := readBuildBytes("build.xml", data)
 		if err == nil && b == nil {

@@ -472,3 +472,118 @@ func TestReadBuildGraphWithCycle(t *testing.T) {
 	require.Len(t, b.Problems, 1)
 	assert.Contains(t, b.Problems[0], filepath.Join(dir, "workflow", "7.xml")+": node 7: startId 8 is not an earlier node")
 }
+
+// fxTVMNodes builds a TVM-sized graph (JENKINS_FORMATS.md, tvm/TVM_CI.md shape): one stage
+// holding a parallel of 10 branches, each a stage on its own agent running 7 sh steps inside
+// withEnv blocks next to echo steps. One step fails; its error propagates to the enclosing end
+// nodes as bulk-store references, as workflow-cps writes it. About 540 nodes, 70 sh steps.
+func fxTVMNodes() []fxN {
+	trace := strings.Repeat("<trace>org.jenkinsci.plugins.workflow.steps.durable_task.DurableTaskStep$Execution.handleExit(DurableTaskStep.java:668)</trace>", 15)
+	nodes := []fxN{fxFlowStart(),
+		fxStart(3, fxStage, 2, fxArgs("name", "Build"), fxTiming(1000)),
+		fxBody(4, fxStage, 3, fxLabel("Build"), fxTiming(1001)),
+		fxStart(5, fxParallel, 4, fxTiming(1002)),
+	}
+	id, t := 5, int64(2000)
+	next := func() int { id++; t += 137; return id }
+	var branchEnds []int
+	failEntry := 0
+	for br := 0; br < 10; br++ {
+		name := fmt.Sprintf("BUILD: gpu-%d", br)
+		b := next()
+		nodes = append(nodes, fxBody(b, fxParallel, 5, fxBranch(name), fxTiming(t)))
+		ss := next()
+		nodes = append(nodes, fxStart(ss, fxStage, b, fxArgs("name", name), fxTiming(t)))
+		sb := next()
+		nodes = append(nodes, fxBody(sb, fxStage, ss, fxLabel(name), fxTiming(t)))
+		ns := next()
+		nodes = append(nodes, fxStart(ns, fxNode, sb, fxArgs("label", "GPU"), fxWS(fmt.Sprintf("gpu-agent-%d", br), "/workspace/exec_"+fmt.Sprint(br)), fxTiming(t)))
+		nb := next()
+		nodes = append(nodes, fxBody(nb, fxNode, ns, fxTiming(t)))
+		last := nb
+		for k := 0; k < 7; k++ {
+			es := next()
+			nodes = append(nodes, fxStart(es, fxEnv, last, fxArgs("overrides", "PLATFORM=gpu"), fxTiming(t), "<s.a.LogStorageAction/>"))
+			eb := next()
+			nodes = append(nodes, fxBody(eb, fxEnv, es, fxTiming(t)))
+			ec := next()
+			nodes = append(nodes, fxAtom(ec, fxEcho, eb, fxArgs("message", "step "+fmt.Sprint(k)), fxTiming(t), "<s.a.LogStorageAction/>"))
+			sh := next()
+			acts := []string{fxArgs("script", "set -eux\n./tests/scripts/task_python_unittest.sh build", "label", fmt.Sprintf("unit tests %d", k)),
+				fxTiming(t), "<s.a.LogStorageAction/>"}
+			var endErr []string
+			if br == 3 && k == 6 {
+				acts = append(acts, strings.Replace(fxAbortExit(1), "<stackTrace><trace>x.Y(Y.java:1)</trace></stackTrace>", "<stackTrace>"+trace+"</stackTrace>", 1))
+				failEntry = len(nodes) + 1
+				endErr = []string{fmt.Sprintf(`<wf.a.ErrorAction><error class="hudson.AbortException" reference="../../../../../entry[%d]/Tag/actions/wf.a.ErrorAction/error"/></wf.a.ErrorAction>`, failEntry)}
+			}
+			nodes = append(nodes, fxAtom(sh, fxSh, ec, acts...))
+			e1 := next()
+			nodes = append(nodes, fxEnd(e1, eb, []int{sh}, append([]string{fxTiming(t)}, endErr...)...))
+			e2 := next()
+			nodes = append(nodes, fxEnd(e2, es, []int{e1}, append([]string{fxTiming(t)}, endErr...)...))
+			last = e2
+		}
+		for _, start := range []int{nb, ns, sb, ss, b} {
+			e := next()
+			nodes = append(nodes, fxEnd(e, start, []int{last}, fxTiming(t)))
+			last = e
+		}
+		branchEnds = append(branchEnds, last)
+	}
+	pe := next()
+	nodes = append(nodes, fxEnd(pe, 5, branchEnds, fxTiming(t)))
+	be := next()
+	nodes = append(nodes, fxEnd(be, 4, []int{pe}, fxTiming(t)))
+	se := next()
+	nodes = append(nodes, fxEnd(se, 3, []int{be}, fxTiming(t)))
+	nodes = append(nodes, fxFlowEnd(next(), se))
+	return nodes
+}
+
+func TestTVMSizedBuild(t *testing.T) {
+	nodes := fxTVMNodes()
+	dir := fxWriteBuild(t, t.TempDir(), 1, fxBuildXML("FAILURE", libraryAndProject, "workflow-completed"), fxBulkStore, nodes)
+	b, err := ReadBuild(dir)
+	require.NoError(t, err)
+	assert.Empty(t, b.Problems)
+	assert.Greater(t, len(nodes), 500)
+	require.Len(t, b.Steps, 70)
+	failed := 0
+	for i, s := range b.Steps {
+		br := i / 7
+		assert.Equal(t, []string{"Build", fmt.Sprintf("BUILD: gpu-%d", br)}, s.Stage)
+		require.NotNil(t, s.Node)
+		assert.Equal(t, fmt.Sprintf("gpu-agent-%d", br), *s.Node)
+		assert.Equal(t, fmt.Sprintf("unit tests %d", i%7), s.Label)
+		if s.Status == StatusFailure {
+			failed++
+			assert.Equal(t, intp(1), s.ExitCode)
+		}
+	}
+	assert.Equal(t, 1, failed)
+}
+
+func BenchmarkReadBuild(b *testing.B) {
+	dir := fxWriteBuild(b, b.TempDir(), 1, fxBuildXML("FAILURE", libraryAndProject, "workflow-completed"), fxBulkStore, fxTVMNodes())
+	var size int64
+	for _, f := range []string{"build.xml", "workflow-completed/flowNodeStore.xml"} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += st.Size()
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		build, err := ReadBuild(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(build.Steps) != 70 {
+			b.Fatalf("%d steps, want 70", len(build.Steps))
+		}
+	}
+}

@@ -45,7 +45,8 @@ func sanitizeXML(data []byte) []byte {
 		start = p + 3
 	}
 
-	for i := 0; i < len(data); {
+	// Scan from the end of the rewritten prolog: flush must never go backwards.
+	for i := start; i < len(data); {
 		c := data[i]
 		switch {
 		case c == '&' && i+2 < len(data) && data[i+1] == '#':
