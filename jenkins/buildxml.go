@@ -34,7 +34,7 @@ func parseBuildXML(name string, data []byte, b *Build) (buildXML, error) {
 	if err != nil {
 		return bx, err
 	}
-	root := rootElement(doc)
+	root := xsRoot(doc)
 	if root == nil {
 		return bx, fmt.Errorf("%s: no root element", name)
 	}
@@ -42,36 +42,36 @@ func parseBuildXML(name string, data []byte, b *Build) (buildXML, error) {
 		return bx, fmt.Errorf("%s: root element <%s>: %w", name, root.Data, ErrNotPipeline)
 	}
 
-	b.Result = Result(childText(root, "result"))
+	b.Result = Result(xsChildText(root, "result"))
 	switch b.Result {
 	case "", ResultSuccess, ResultUnstable, ResultFailure, ResultNotBuilt, ResultAborted:
 	default:
 		return bx, fmt.Errorf("%s: unknown result %q", name, b.Result)
 	}
 	// workflow-job before 2.12 wrote no <completed>; its builds had a result once finished.
-	if c := child(root, "completed"); c != nil {
-		b.Completed = text(c) == "true"
+	if c := xsChild(root, "completed"); c != nil {
+		b.Completed = xsText(c) == "true"
 	} else {
 		b.Completed = b.Result != ""
 	}
-	start := epochMillis(childText(root, "startTime"))
+	start := epochMillis(xsChildText(root, "startTime"))
 	if start.IsZero() {
-		start = epochMillis(childText(root, "timestamp"))
+		start = epochMillis(xsChildText(root, "timestamp"))
 	}
 	b.Start = start
-	if ms, err := strconv.ParseInt(childText(root, "duration"), 10, 64); err == nil && ms > 0 {
+	if ms, err := strconv.ParseInt(xsChildText(root, "duration"), 10, 64); err == nil && ms > 0 {
 		b.Duration = time.Duration(ms) * time.Millisecond
 	}
 
-	if exec := child(root, "execution"); exec != nil {
+	if exec := xsChild(root, "execution"); exec != nil {
 		bx.hasExecution = true
-		bx.done = childText(exec, "done") == "true"
-		bx.storageDir = childText(exec, "storageDir")
-		bx.iota, _ = strconv.Atoi(childText(exec, "iota"))
+		bx.done = xsChildText(exec, "done") == "true"
+		bx.storageDir = xsChildText(exec, "storageDir")
+		bx.iota, _ = strconv.Atoi(xsChildText(exec, "iota"))
 	}
 
-	actions := child(root, "actions")
-	readRevision(actions, child(root, "checkouts"), b)
+	actions := xsChild(root, "actions")
+	readRevision(actions, xsChild(root, "checkouts"), b)
 	b.Causes = readCauses(actions)
 	b.Parameters = readParameters(actions)
 	return bx, nil
@@ -89,9 +89,9 @@ func epochMillis(s string) time.Time {
 // actionsNamed lists the actions whose simple class name is simple.
 func actionsNamed(actions *xmlquery.Node, simple string) []*xmlquery.Node {
 	var out []*xmlquery.Node
-	for _, a := range elements(actions) {
-		if simpleName(javaName(a)) == simple {
-			if r := resolve(a); r != nil {
+	for _, a := range xsElements(actions) {
+		if javaSimpleName(javaName(a)) == simple {
+			if r := xsResolve(a); r != nil {
 				out = append(out, r)
 			}
 		}
@@ -105,46 +105,46 @@ func actionsNamed(actions *xmlquery.Node, simple string) []*xmlquery.Node {
 func readRevision(actions, checkouts *xmlquery.Node, b *Build) {
 	bd := projectBuildData(actions, checkouts)
 	if bd != nil {
-		if urls := elements(child(bd, "remoteUrls")); len(urls) > 0 {
-			b.Remote = text(urls[0])
+		if urls := xsElements(xsChild(bd, "remoteUrls")); len(urls) > 0 {
+			b.Remote = xsText(urls[0])
 		}
 	}
 
 	for _, sra := range actionsNamed(actions, "SCMRevisionAction") {
-		rev := child(sra, "revision")
+		rev := xsChild(sra, "revision")
 		if rev == nil {
 			continue
 		}
-		head := child(rev, "head")
-		cls := simpleName(attr(rev, "class"))
+		head := xsChild(rev, "head")
+		cls := javaSimpleName(xsAttr(rev, "class"))
 		if strings.Contains(cls, "Request") && strings.HasSuffix(cls, "SCMRevision") {
 			pr := &PullRequest{
-				Head:          childText(rev, "pullHash"),
-				Base:          childText(rev, "baseHash"),
-				Merge:         childText(rev, "mergeHash"),
-				Target:        childText(child(head, "target"), "name"),
-				MergeStrategy: childText(head, "merge") == "true",
-				SourceOwner:   childText(head, "sourceOwner"),
-				SourceRepo:    childText(head, "sourceRepo"),
-				SourceBranch:  childText(head, "sourceBranch"),
+				Head:          xsChildText(rev, "pullHash"),
+				Base:          xsChildText(rev, "baseHash"),
+				Merge:         xsChildText(rev, "mergeHash"),
+				Target:        xsChildText(xsChild(head, "target"), "name"),
+				MergeStrategy: xsChildText(head, "merge") == "true",
+				SourceOwner:   xsChildText(head, "sourceOwner"),
+				SourceRepo:    xsChildText(head, "sourceRepo"),
+				SourceBranch:  xsChildText(head, "sourceBranch"),
 			}
-			pr.Number, _ = strconv.Atoi(childText(head, "number"))
+			pr.Number, _ = strconv.Atoi(xsChildText(head, "number"))
 			if pr.Head == "" {
 				// Bitbucket and GitLab analogues: the PR head is the revision's own hash.
-				pr.Head = childText(rev, "hash")
+				pr.Head = xsChildText(rev, "hash")
 			}
 			if pr.Base == "" {
-				pr.Base = childText(child(rev, "target"), "hash")
+				pr.Base = xsChildText(xsChild(rev, "target"), "hash")
 			}
 			if pr.Number == 0 {
-				pr.Number = prNumber(childText(head, "name"))
+				pr.Number = prNumber(xsChildText(head, "name"))
 			}
 			b.PR = pr
 			b.Revision = pr.Head
 		} else {
-			b.Revision = childText(rev, "hash")
+			b.Revision = xsChildText(rev, "hash")
 		}
-		b.Branch = childText(head, "name")
+		b.Branch = xsChildText(head, "name")
 		if b.Revision != "" {
 			return
 		}
@@ -153,15 +153,15 @@ func readRevision(actions, checkouts *xmlquery.Node, b *Build) {
 	if bd == nil {
 		return
 	}
-	last := child(bd, "lastBuild")
-	rev := child(last, "revision")
+	last := xsChild(bd, "lastBuild")
+	rev := xsChild(last, "revision")
 	if rev == nil {
-		rev = child(last, "marked")
+		rev = xsChild(last, "marked")
 	}
-	b.Revision = childText(rev, "sha1")
+	b.Revision = xsChildText(rev, "sha1")
 	if b.Branch == "" {
-		if br := elements(child(rev, "branches")); len(br) > 0 {
-			b.Branch = shortBranch(childText(br[0], "name"))
+		if br := xsElements(xsChild(rev, "branches")); len(br) > 0 {
+			b.Branch = shortBranch(xsChildText(br[0], "name"))
 		}
 	}
 }
@@ -204,15 +204,15 @@ func projectBuildData(actions, checkouts *xmlquery.Node) *xmlquery.Node {
 	}
 	project := map[string]bool{}
 	library := map[string]bool{}
-	for _, co := range elements(checkouts) {
+	for _, co := range xsElements(checkouts) {
 		urls := map[string]bool{}
-		for _, urc := range elements(path(co, "scm", "userRemoteConfigs")) {
-			if u := childText(urc, "url"); u != "" {
+		for _, urc := range xsElements(xsPath(co, "scm", "userRemoteConfigs")) {
+			if u := xsChildText(urc, "url"); u != "" {
 				urls[u] = true
 			}
 		}
 		dst := project
-		if strings.Contains(childText(co, "workspace"), "@libs") {
+		if strings.Contains(xsChildText(co, "workspace"), "@libs") {
 			dst = library
 		}
 		for u := range urls {
@@ -221,8 +221,8 @@ func projectBuildData(actions, checkouts *xmlquery.Node) *xmlquery.Node {
 	}
 	remotes := func(bd *xmlquery.Node) []string {
 		var out []string
-		for _, s := range elements(child(bd, "remoteUrls")) {
-			out = append(out, text(s))
+		for _, s := range xsElements(xsChild(bd, "remoteUrls")) {
+			out = append(out, xsText(s))
 		}
 		return out
 	}
@@ -260,15 +260,15 @@ func readCauses(actions *xmlquery.Node) []Cause {
 	var out []Cause
 	for _, ca := range actionsNamed(actions, "CauseAction") {
 		var elems []*xmlquery.Node
-		if bag := child(ca, "causeBag"); bag != nil {
-			for _, e := range elements(bag) {
+		if bag := xsChild(ca, "causeBag"); bag != nil {
+			for _, e := range xsElements(bag) {
 				// <entry><CAUSE/><int>count</int></entry>
-				if es := elements(e); len(es) > 0 {
+				if es := xsElements(e); len(es) > 0 {
 					elems = append(elems, es[0])
 				}
 			}
 		}
-		elems = append(elems, elements(child(ca, "causes"))...)
+		elems = append(elems, xsElements(xsChild(ca, "causes"))...)
 		for _, e := range elems {
 			out = append(out, readCause(e))
 		}
@@ -278,42 +278,42 @@ func readCauses(actions *xmlquery.Node) []Cause {
 
 func readCause(e *xmlquery.Node) Cause {
 	cls := javaName(e)
-	if c := attr(e, "class"); c != "" {
+	if c := xsAttr(e, "class"); c != "" {
 		cls = c
 	}
-	e = resolve(e)
-	c := Cause{Kind: simpleName(cls)}
+	e = xsResolve(e)
+	c := Cause{Kind: javaSimpleName(cls)}
 	switch c.Kind {
 	case "UserIdCause":
-		c.Description = "user " + childText(e, "userId")
-		if childText(e, "userId") == "" {
+		c.Description = "user " + xsChildText(e, "userId")
+		if xsChildText(e, "userId") == "" {
 			c.Description = "anonymous user"
 		}
 	case "UserCause":
-		c.Description = "user " + childText(e, "authenticationName")
+		c.Description = "user " + xsChildText(e, "authenticationName")
 	case "UpstreamCause", "RebuildCause":
-		c.Description = childText(e, "upstreamProject") + " #" + childText(e, "upstreamBuild")
+		c.Description = xsChildText(e, "upstreamProject") + " #" + xsChildText(e, "upstreamBuild")
 		if c.Kind == "RebuildCause" {
-			c.Description = "rebuild of #" + childText(e, "upstreamBuild")
-			if n, err := strconv.Atoi(childText(e, "upstreamBuild")); err == nil {
+			c.Description = "rebuild of #" + xsChildText(e, "upstreamBuild")
+			if n, err := strconv.Atoi(xsChildText(e, "upstreamBuild")); err == nil {
 				c.OriginalNumber = &n
 			}
 		}
 	case "ReplayCause":
-		if n, err := strconv.Atoi(childText(e, "originalNumber")); err == nil {
+		if n, err := strconv.Atoi(xsChildText(e, "originalNumber")); err == nil {
 			c.OriginalNumber = &n
 			c.Description = "replay of #" + strconv.Itoa(n)
 		}
 	case "BranchIndexingCause":
 		c.Description = "branch indexing"
 	case "BranchEventCause":
-		c.Description = childText(e, "description")
+		c.Description = xsChildText(e, "description")
 	case "SCMTriggerCause":
 		c.Description = "SCM change"
 	case "TimerTriggerCause":
 		c.Description = "timer"
 	case "RemoteCause":
-		c.Description = childText(e, "addr")
+		c.Description = xsChildText(e, "addr")
 	}
 	return c
 }
@@ -323,19 +323,19 @@ func readCause(e *xmlquery.Node) Cause {
 func readParameters(actions *xmlquery.Node) []Parameter {
 	var out []Parameter
 	for _, pa := range actionsNamed(actions, "ParametersAction") {
-		for _, pv := range elements(child(pa, "parameters")) {
+		for _, pv := range xsElements(xsChild(pa, "parameters")) {
 			cls := javaName(pv)
-			if c := attr(pv, "class"); c != "" {
+			if c := xsAttr(pv, "class"); c != "" {
 				cls = c
 			}
-			pv = resolve(pv)
-			p := Parameter{Name: childText(pv, "name")}
-			kind := simpleName(cls)
+			pv = xsResolve(pv)
+			p := Parameter{Name: xsChildText(pv, "name")}
+			kind := javaSimpleName(cls)
 			if strings.Contains(kind, "Password") || strings.Contains(kind, "Credentials") ||
 				strings.Contains(kind, "Secret") {
 				p.Sensitive = true
-			} else if v := child(pv, "value"); v != nil {
-				p.Value = rawText(v)
+			} else if v := xsChild(pv, "value"); v != nil {
+				p.Value = xsRawText(v)
 			}
 			if p.Name != "" {
 				out = append(out, p)

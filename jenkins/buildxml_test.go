@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func intp(n int) *int { return &n }
+func readerIntPtr(n int) *int { return &n }
 
 // libraryAndProject is a build that loaded a shared library before checking out the project:
 // two BuildData, the library's first; the project's history has three branches and lastBuild
@@ -92,7 +92,7 @@ func TestParseBuildXML(t *testing.T) {
     </hudson.model.ParametersAction>`, "workflow-completed"), "<checkouts class=\"hudson.util.PersistedList\"/>", libraryAndProjectCheckouts, 1),
 			want: Build{Result: ResultFailure, Completed: true, Start: start, Duration: 12639 * time.Millisecond,
 				Causes: []Cause{{Kind: "UserIdCause", Description: "user alice"},
-					{Kind: "ReplayCause", Description: "replay of #12", OriginalNumber: intp(12)}},
+					{Kind: "ReplayCause", Description: "replay of #12", OriginalNumber: readerIntPtr(12)}},
 				Parameters: []Parameter{{Name: "IMAGE", Value: "ci-gpu:v0.60"}, {Name: "FAST", Value: "true"},
 					{Name: "TOKEN", Sensitive: true}, {Name: "CREDS", Sensitive: true}}},
 			bx: buildXML{hasExecution: true, done: true, storageDir: "workflow-completed", iota: 99},

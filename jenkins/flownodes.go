@@ -68,32 +68,32 @@ func isTagRoot(n *xmlquery.Node) bool {
 
 // parseTag reads one Tag element into a flowNode.
 func parseTag(tag *xmlquery.Node, file string) (*flowNode, error) {
-	nodeEl := child(tag, "node")
+	nodeEl := xsChild(tag, "node")
 	if nodeEl == nil {
 		return nil, errors.New("Tag has no <node>")
 	}
 	fn := &flowNode{file: file}
-	fn.class = simpleName(expandAlias(attr(nodeEl, "class")))
+	fn.class = javaSimpleName(expandAlias(xsAttr(nodeEl, "class")))
 	if fn.class == "" {
 		return nil, errors.New("<node> has no class")
 	}
-	id, err := strconv.Atoi(childText(nodeEl, "id"))
+	id, err := strconv.Atoi(xsChildText(nodeEl, "id"))
 	if err != nil || id <= 0 {
-		return nil, fmt.Errorf("bad node id %q", childText(nodeEl, "id"))
+		return nil, fmt.Errorf("bad node id %q", xsChildText(nodeEl, "id"))
 	}
 	fn.id = id
-	for _, p := range elements(child(nodeEl, "parentIds")) {
-		pid, err := strconv.Atoi(text(p))
+	for _, p := range xsElements(xsChild(nodeEl, "parentIds")) {
+		pid, err := strconv.Atoi(xsText(p))
 		if err != nil {
-			return nil, fmt.Errorf("node %d: bad parent id %q", id, text(p))
+			return nil, fmt.Errorf("node %d: bad parent id %q", id, xsText(p))
 		}
 		fn.parents = append(fn.parents, pid)
 	}
-	if s := childText(nodeEl, "startId"); s != "" {
+	if s := xsChildText(nodeEl, "startId"); s != "" {
 		fn.startID, _ = strconv.Atoi(s)
 	}
-	fn.desc = childText(nodeEl, "descriptorId")
-	for _, a := range elements(child(tag, "actions")) {
+	fn.desc = xsChildText(nodeEl, "descriptorId")
+	for _, a := range xsElements(xsChild(tag, "actions")) {
 		fn.readAction(a)
 	}
 	return fn, nil
@@ -101,33 +101,33 @@ func parseTag(tag *xmlquery.Node, file string) (*flowNode, error) {
 
 // readAction extracts what cidiff uses from one action; unknown actions are skipped.
 func (fn *flowNode) readAction(a *xmlquery.Node) {
-	name := simpleName(javaName(a))
-	a = resolve(a)
+	name := javaSimpleName(javaName(a))
+	a = xsResolve(a)
 	if a == nil {
 		return
 	}
 	switch name {
 	case "TimingAction":
-		fn.startTime, _ = strconv.ParseInt(childText(a, "startTime"), 10, 64)
+		fn.startTime, _ = strconv.ParseInt(xsChildText(a, "startTime"), 10, 64)
 	case "BodyInvocationAction":
 		fn.body = true
 	case "LabelAction":
-		fn.label, fn.hasLabel = childText(a, "displayName"), true
+		fn.label, fn.hasLabel = xsChildText(a, "displayName"), true
 	case "ParallelLabelAction":
-		fn.branch, fn.hasBranch = childText(a, "branchName"), true
+		fn.branch, fn.hasBranch = xsChildText(a, "branchName"), true
 	case "WorkspaceActionImpl":
-		fn.workspace = &workspaceInfo{node: childText(a, "node"), path: childText(a, "path")}
+		fn.workspace = &workspaceInfo{node: xsChildText(a, "node"), path: xsChildText(a, "path")}
 	case "StageActionImpl":
-		fn.stageName = childText(a, "stageName")
+		fn.stageName = xsChildText(a, "stageName")
 	case "NotExecutedNodeAction":
 		fn.notExecuted = true
 	case "ArgumentsActionImpl":
-		for _, e := range elements(child(a, "arguments")) {
-			kv := elements(e)
+		for _, e := range xsElements(xsChild(a, "arguments")) {
+			kv := xsElements(e)
 			if len(kv) != 2 {
 				continue
 			}
-			v := resolve(kv[1])
+			v := xsResolve(kv[1])
 			if v == nil {
 				continue
 			}
@@ -136,12 +136,12 @@ func (fn *flowNode) readAction(a *xmlquery.Node) {
 				if fn.args == nil {
 					fn.args = map[string]string{}
 				}
-				fn.args[text(kv[0])] = rawText(v)
+				fn.args[xsText(kv[0])] = xsRawText(v)
 			}
 		}
 	case "ErrorAction":
 		if fn.err == nil {
-			fn.err = readError(child(a, "error"))
+			fn.err = readError(xsChild(a, "error"))
 		}
 	}
 }
@@ -152,32 +152,32 @@ func readError(e *xmlquery.Node) *nodeError {
 	if e == nil {
 		return nil
 	}
-	cls := attr(e, "class")
-	e = resolve(e)
+	cls := xsAttr(e, "class")
+	e = xsResolve(e)
 	if e == nil {
 		return &nodeError{class: cls}
 	}
-	if c := attr(e, "class"); c != "" {
+	if c := xsAttr(e, "class"); c != "" {
 		cls = c
 	}
-	ne := &nodeError{class: cls, message: childText(e, "detailMessage")}
-	if simpleName(cls) == "FlowInterruptedException" {
-		ne.result = resultName(child(e, "result"))
-		for _, c := range elements(child(e, "causes")) {
+	ne := &nodeError{class: cls, message: xsChildText(e, "detailMessage")}
+	if javaSimpleName(cls) == "FlowInterruptedException" {
+		ne.result = xsResultName(xsChild(e, "result"))
+		for _, c := range xsElements(xsChild(e, "causes")) {
 			list := []*xmlquery.Node{c}
 			if c.Data == "a" { // Arrays$ArrayList wraps a CauseOfInterruption[] array
-				list = elements(c)
+				list = xsElements(c)
 			}
 			for _, ce := range list {
-				kind := simpleName(javaName(ce))
-				if k := attr(ce, "class"); k != "" {
-					kind = simpleName(k)
+				kind := javaSimpleName(javaName(ce))
+				if k := xsAttr(ce, "class"); k != "" {
+					kind = javaSimpleName(k)
 				}
-				ce = resolve(ce)
+				ce = xsResolve(ce)
 				ne.causes = append(ne.causes, causeOfInterruption{
 					kind:   kind,
-					user:   childText(ce, "user"),
-					branch: childText(ce, "failingBranch"),
+					user:   xsChildText(ce, "user"),
+					branch: xsChildText(ce, "failingBranch"),
 				})
 			}
 		}
@@ -283,7 +283,7 @@ func (s *nodeSet) readNodeFile(name string, data []byte, wantID int) {
 		s.problems = append(s.problems, fmt.Sprintf("%v (node file skipped)", err))
 		return
 	}
-	root := rootElement(doc)
+	root := xsRoot(doc)
 	if !isTagRoot(root) {
 		s.problems = append(s.problems, fmt.Sprintf("%s: root element is not a flow-node Tag", name))
 		return
@@ -320,19 +320,19 @@ func (s *nodeSet) readBulk(name string, data []byte) {
 			return
 		}
 	}
-	root := rootElement(doc)
+	root := xsRoot(doc)
 	if root == nil {
 		s.problems = append(s.problems, fmt.Sprintf("%s: no root element", name))
 		return
 	}
-	for i, e := range elements(root) {
+	for i, e := range xsElements(root) {
 		if e.Data != "entry" {
 			continue
 		}
 		var tag *xmlquery.Node
-		for _, c := range elements(e) {
+		for _, c := range xsElements(e) {
 			if isTagRoot(c) {
-				tag = resolve(c)
+				tag = xsResolve(c)
 			}
 		}
 		where := fmt.Sprintf("%s entry %d", name, i+1)

@@ -54,7 +54,7 @@ func TestFlowNodeLayouts(t *testing.T) {
 			s := b.Steps[0]
 			assert.Equal(t, []string{"checkout"}, s.Stage)
 			assert.Equal(t, StatusFailure, s.Status)
-			assert.Equal(t, intp(2), s.ExitCode)
+			assert.Equal(t, readerIntPtr(2), s.ExitCode)
 			assert.Equal(t, "exit 2", s.Script)
 			assert.Equal(t, "script returned exit code 2", s.Error)
 			assert.Equal(t, int64(10000), s.Duration.Milliseconds())

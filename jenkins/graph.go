@@ -14,10 +14,9 @@ import (
 
 // graph is the flow graph with enclosing blocks computed.
 type graph struct {
-	nodes map[int]*flowNode
-	ids   []int       // ascending
-	enc   map[int]int // node → enclosing block start node (0: top level)
-	// hasChild marks nodes some later node names as a parent.
+	nodes      map[int]*flowNode
+	ids        []int       // ascending
+	enc        map[int]int // node → enclosing block start node (0: top level)
 	firstChild map[int]int // node → smallest id among nodes listing it as a parent
 	// bodies lists a step start node's body start nodes in id order (retry attempts).
 	bodies map[int][]int
@@ -55,7 +54,7 @@ func buildGraph(nodes map[int]*flowNode) *graph {
 		if lastLegacy != 0 {
 			g.legacyStage[id] = lastLegacy
 		}
-		if n.class == "StepAtomNode" && simpleName(n.desc) == "StageStep" {
+		if n.class == "StepAtomNode" && javaSimpleName(n.desc) == "StageStep" {
 			lastLegacy = id
 		}
 
@@ -152,7 +151,7 @@ func (g *graph) stagePath(id int) []string {
 		switch {
 		case n.hasBranch:
 			inner = append(inner, part{n.branch, true})
-		case simpleName(n.desc) == "StageStep":
+		case javaSimpleName(n.desc) == "StageStep":
 			name := n.label
 			if !n.hasLabel || name == "" {
 				if s, ok := g.nodes[g.enc[n.id]]; ok {
@@ -199,7 +198,7 @@ func (g *graph) stagePath(id int) []string {
 // enclosing node block recorded one (not allocated yet, or outside any node block).
 func (g *graph) agent(id int) (ws workspaceInfo, ok bool) {
 	for _, n := range g.chain(id) {
-		if simpleName(n.desc) != "ExecutorStep" || n.body {
+		if javaSimpleName(n.desc) != "ExecutorStep" || n.body {
 			continue
 		}
 		if n.workspace == nil {
@@ -218,7 +217,7 @@ func (g *graph) context(id int) []Block {
 	for _, n := range g.chain(id) {
 		if n.class == "StepStartNode" && !n.body {
 			var kind BlockKind
-			switch simpleName(n.desc) {
+			switch javaSimpleName(n.desc) {
 			case "RetryStep":
 				kind = BlockRetry
 			case "CatchErrorStep", "WarnErrorStep":

@@ -244,9 +244,9 @@ func fxWrite(t testing.TB, name, content string) {
 	}
 }
 
-// realCorpus returns the shared jenkins-real folder (JENKINS_FORMATS.md), or skips the test.
+// readerCorpus returns the shared jenkins-real folder (JENKINS_FORMATS.md), or skips the test.
 // CIDIFF_JENKINS_REAL overrides the location for worktrees that do not sit beside shared/.
-func realCorpus(t *testing.T) string {
+func readerCorpus(t *testing.T) string {
 	t.Helper()
 	for _, dir := range []string{os.Getenv("CIDIFF_JENKINS_REAL"), "../../shared/jenkins-real"} {
 		if dir == "" {
@@ -260,9 +260,9 @@ func realCorpus(t *testing.T) string {
 	return ""
 }
 
-// realFlowBuilds lists every directory below root whose build.xml has a <flow-build> root,
+// readerFlowBuilds lists every directory below root whose build.xml has a <flow-build> root,
 // including the zip-materialised permalink copies (lastStable*, lastSuccessful*).
-func realFlowBuilds(t *testing.T, root string) []string {
+func readerFlowBuilds(t *testing.T, root string) []string {
 	t.Helper()
 	var dirs []string
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -285,8 +285,8 @@ func realFlowBuilds(t *testing.T, root string) []string {
 }
 
 func TestReadBuildRealCorpus(t *testing.T) {
-	root := realCorpus(t)
-	dirs := realFlowBuilds(t, root)
+	root := readerCorpus(t)
+	dirs := readerFlowBuilds(t, root)
 	if len(dirs) < 19 {
 		t.Fatalf("found %d flow-build dirs in %s, want at least 19", len(dirs), root)
 	}
@@ -315,7 +315,7 @@ func TestReadBuildRealCorpus(t *testing.T) {
 }
 
 func TestReadBuildCorruptedFlowGraph(t *testing.T) {
-	dir := filepath.Join(realCorpus(t), "jenkinsci__workflow-support-plugin/visualization/table/FlowGraphTableTest/corruptedFlowGraph.zip.d/jobs/test0/builds/1")
+	dir := filepath.Join(readerCorpus(t), "jenkinsci__workflow-support-plugin/visualization/table/FlowGraphTableTest/corruptedFlowGraph.zip.d/jobs/test0/builds/1")
 	b, err := ReadBuild(dir)
 	require.NoError(t, err)
 	assert.Equal(t, ResultSuccess, b.Result)
@@ -387,7 +387,7 @@ func TestReadBuildCorruptedFlowGraph(t *testing.T) {
 }
 
 func TestReadBuildSerialFormRunningOnAgent(t *testing.T) {
-	dir := filepath.Join(realCorpus(t), "jenkinsci__workflow-cps-plugin/SerialFormTest/persistence/jobs/p/builds/1")
+	dir := filepath.Join(readerCorpus(t), "jenkinsci__workflow-cps-plugin/SerialFormTest/persistence/jobs/p/builds/1")
 	b, err := ReadBuild(dir)
 	require.NoError(t, err)
 	assert.Equal(t, Result(""), b.Result, "still running")
@@ -403,7 +403,7 @@ func TestReadBuildSerialFormRunningOnAgent(t *testing.T) {
 }
 
 func TestReadBuildDeclarativeParallel2017(t *testing.T) {
-	dir := filepath.Join(realCorpus(t), "jenkinsci__pipeline-model-definition-plugin/DeclarativeUpgradeTest/parallelAddsGroupsExecutionModelActionUpgrade.zip.d/jobs/ptest1/builds/1")
+	dir := filepath.Join(readerCorpus(t), "jenkinsci__pipeline-model-definition-plugin/DeclarativeUpgradeTest/parallelAddsGroupsExecutionModelActionUpgrade.zip.d/jobs/ptest1/builds/1")
 	b, err := ReadBuild(dir)
 	require.NoError(t, err)
 	assert.Equal(t, LayoutPerNode, b.Layout)
@@ -423,7 +423,7 @@ func TestReadBuildDeclarativeParallel2017(t *testing.T) {
 	seen := 0
 	for _, id := range g.ids {
 		n := g.nodes[id]
-		if simpleName(n.desc) != "EchoStep" {
+		if javaSimpleName(n.desc) != "EchoStep" {
 			continue
 		}
 		seen++
@@ -436,7 +436,7 @@ func TestReadBuildDeclarativeParallel2017(t *testing.T) {
 }
 
 func TestReadBuildMultibranchGit(t *testing.T) {
-	home := filepath.Join(realCorpus(t), "jenkinsci__git-plugin/GitBranchSCMHeadTest/testMigrationNoBuildStorm.zip.d")
+	home := filepath.Join(readerCorpus(t), "jenkinsci__git-plugin/GitBranchSCMHeadTest/testMigrationNoBuildStorm.zip.d")
 	for _, tc := range []struct {
 		branch string
 		start  int64
@@ -455,7 +455,7 @@ func TestReadBuildMultibranchGit(t *testing.T) {
 }
 
 func TestReadBuildGraphWithCycle(t *testing.T) {
-	dir := filepath.Join(realCorpus(t), "jenkinsci__workflow-api-plugin/flow/FlowExecutionListTest/resumeStepExecutionsWithCorruptFlowGraphWithCycle/jobs/test0/builds/1")
+	dir := filepath.Join(readerCorpus(t), "jenkinsci__workflow-api-plugin/flow/FlowExecutionListTest/resumeStepExecutionsWithCorruptFlowGraphWithCycle/jobs/test0/builds/1")
 	done := make(chan struct{})
 	var b *Build
 	var err error
@@ -558,7 +558,7 @@ func TestTVMSizedBuild(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("unit tests %d", i%7), s.Label)
 		if s.Status == StatusFailure {
 			failed++
-			assert.Equal(t, intp(1), s.ExitCode)
+			assert.Equal(t, readerIntPtr(1), s.ExitCode)
 		}
 	}
 	assert.Equal(t, 1, failed)

@@ -32,7 +32,7 @@ func shellSteps(g *graph, facts flowFacts) []Step {
 	var out []Step
 	for _, id := range g.ids {
 		n := g.nodes[id]
-		kind, ok := shellKinds[simpleName(n.desc)]
+		kind, ok := shellKinds[javaSimpleName(n.desc)]
 		if !ok || n.class != "StepAtomNode" {
 			continue
 		}
@@ -74,7 +74,7 @@ func verdict(st *Step, n *flowNode, ended bool) {
 	switch {
 	case n.notExecuted:
 		st.Status = StatusNotExecuted
-	case e != nil && simpleName(e.class) == "FlowInterruptedException":
+	case e != nil && javaSimpleName(e.class) == "FlowInterruptedException":
 		st.Status = StatusAborted
 		st.ErrorClass = e.class
 		st.Error = e.class
@@ -84,7 +84,7 @@ func verdict(st *Step, n *flowNode, ended bool) {
 	case e != nil:
 		st.Status = StatusFailure
 		st.ErrorClass = e.class
-		if m := exitCodeMessage.FindStringSubmatch(e.message); m != nil && simpleName(e.class) == "AbortException" {
+		if m := exitCodeMessage.FindStringSubmatch(e.message); m != nil && javaSimpleName(e.class) == "AbortException" {
 			if code, err := strconv.Atoi(m[1]); err == nil {
 				st.ExitCode = &code
 			}

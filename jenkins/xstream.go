@@ -63,17 +63,17 @@ func javaName(n *xmlquery.Node) string {
 	return expandAlias(unescapeName(n.Data))
 }
 
-// simpleName is a Java class name without its package and enclosing classes:
+// javaSimpleName is a Java class name without its package and enclosing classes:
 // "hudson.model.Cause$UserIdCause" → "UserIdCause".
-func simpleName(class string) string {
+func javaSimpleName(class string) string {
 	if i := strings.LastIndexAny(class, ".$"); i >= 0 {
 		return class[i+1:]
 	}
 	return class
 }
 
-// attr returns the value of an attribute by local name, or "".
-func attr(n *xmlquery.Node, name string) string {
+// xsAttr returns the value of an attribute by local name, or "".
+func xsAttr(n *xmlquery.Node, name string) string {
 	if n == nil {
 		return ""
 	}
@@ -89,25 +89,25 @@ func attr(n *xmlquery.Node, name string) string {
 // is a loop in a corrupt file.
 const maxReferenceHops = 32
 
-// resolve follows XStream reference="…" attributes until it reaches the element that holds
+// xsResolve follows XStream reference="…" attributes until it reaches the element that holds
 // the object's content. It returns nil for a reference that points nowhere or loops.
-func resolve(n *xmlquery.Node) *xmlquery.Node {
+func xsResolve(n *xmlquery.Node) *xmlquery.Node {
 	for hop := 0; n != nil; hop++ {
-		ref := attr(n, "reference")
+		ref := xsAttr(n, "reference")
 		if ref == "" {
 			return n
 		}
 		if hop >= maxReferenceHops {
 			return nil
 		}
-		n = followXPath(n, ref)
+		n = xsFollowXPath(n, ref)
 	}
 	return nil
 }
 
-// followXPath evaluates XStream's relative XPath: ".." is the parent, "name[k]" the k-th
+// xsFollowXPath evaluates XStream's relative XPath: ".." is the parent, "name[k]" the k-th
 // (1-based) element child of that name, "name" the first. Start is the referring element.
-func followXPath(start *xmlquery.Node, path string) *xmlquery.Node {
+func xsFollowXPath(start *xmlquery.Node, path string) *xmlquery.Node {
 	cur := start
 	if strings.HasPrefix(path, "/") {
 		for cur.Parent != nil {
@@ -155,9 +155,9 @@ func followXPath(start *xmlquery.Node, path string) *xmlquery.Node {
 	return cur
 }
 
-// elements returns the element children of n (resolved first), in document order.
-func elements(n *xmlquery.Node) []*xmlquery.Node {
-	n = resolve(n)
+// xsElements returns the element children of n (resolved first), in document order.
+func xsElements(n *xmlquery.Node) []*xmlquery.Node {
+	n = xsResolve(n)
 	if n == nil {
 		return nil
 	}
@@ -170,24 +170,24 @@ func elements(n *xmlquery.Node) []*xmlquery.Node {
 	return out
 }
 
-// child returns the first element child of n whose raw (escaped) name is name, resolved.
-func child(n *xmlquery.Node, name string) *xmlquery.Node {
-	n = resolve(n)
+// xsChild returns the first element child of n whose raw (escaped) name is name, resolved.
+func xsChild(n *xmlquery.Node, name string) *xmlquery.Node {
+	n = xsResolve(n)
 	if n == nil {
 		return nil
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		if c.Type == xmlquery.ElementNode && c.Data == name {
-			return resolve(c)
+			return xsResolve(c)
 		}
 	}
 	return nil
 }
 
-// path follows a chain of child names.
-func path(n *xmlquery.Node, names ...string) *xmlquery.Node {
+// xsPath follows a chain of child names.
+func xsPath(n *xmlquery.Node, names ...string) *xmlquery.Node {
 	for _, name := range names {
-		n = child(n, name)
+		n = xsChild(n, name)
 		if n == nil {
 			return nil
 		}
@@ -195,27 +195,27 @@ func path(n *xmlquery.Node, names ...string) *xmlquery.Node {
 	return n
 }
 
-// rawText is the text content of a resolved element, untrimmed (scripts keep their spacing).
-func rawText(n *xmlquery.Node) string {
-	n = resolve(n)
+// xsRawText is the text content of a resolved element, untrimmed (scripts keep their spacing).
+func xsRawText(n *xmlquery.Node) string {
+	n = xsResolve(n)
 	if n == nil {
 		return ""
 	}
 	return n.InnerText()
 }
 
-// text is the trimmed text content of a resolved element.
-func text(n *xmlquery.Node) string {
-	return strings.TrimSpace(rawText(n))
+// xsText is the trimmed text content of a resolved element.
+func xsText(n *xmlquery.Node) string {
+	return strings.TrimSpace(xsRawText(n))
 }
 
-// childText is text(child(n, name)).
-func childText(n *xmlquery.Node, name string) string {
-	return text(child(n, name))
+// xsChildText is xsText(xsChild(n, name)).
+func xsChildText(n *xmlquery.Node, name string) string {
+	return xsText(xsChild(n, name))
 }
 
-// rootElement is the document's top element, or nil.
-func rootElement(doc *xmlquery.Node) *xmlquery.Node {
+// xsRoot is the document's top element, or nil.
+func xsRoot(doc *xmlquery.Node) *xmlquery.Node {
 	for c := doc.FirstChild; c != nil; c = c.NextSibling {
 		if c.Type == xmlquery.ElementNode {
 			return c
@@ -224,15 +224,15 @@ func rootElement(doc *xmlquery.Node) *xmlquery.Node {
 	return nil
 }
 
-// resultName reads a hudson.model.Result written as a struct (<name>FAILURE</name>…) or,
+// xsResultName reads a hudson.model.Result written as a struct (<name>FAILURE</name>…) or,
 // as build.xml does, as text.
-func resultName(n *xmlquery.Node) string {
-	n = resolve(n)
+func xsResultName(n *xmlquery.Node) string {
+	n = xsResolve(n)
 	if n == nil {
 		return ""
 	}
-	if name := child(n, "name"); name != nil {
-		return text(name)
+	if name := xsChild(n, "name"); name != nil {
+		return xsText(name)
 	}
-	return text(n)
+	return xsText(n)
 }

@@ -25,12 +25,12 @@ func TestJavaName(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := javaName(rootElement(doc))
+		got := javaName(xsRoot(doc))
 		if got != tc.java {
 			t.Errorf("javaName(%s) = %q, want %q", tc.elem, got, tc.java)
 		}
-		if s := simpleName(got); s != tc.simple {
-			t.Errorf("simpleName(%s) = %q, want %q", got, s, tc.simple)
+		if s := javaSimpleName(got); s != tc.simple {
+			t.Errorf("javaSimpleName(%s) = %q, want %q", got, s, tc.simple)
 		}
 	}
 }
@@ -62,9 +62,9 @@ func TestResolveReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries := elements(rootElement(doc))
+	entries := xsElements(xsRoot(doc))
 	errorOf := func(entry int) string { // 1-based, like XStream
-		return childText(path(entries[entry-1], "Tag", "actions", "wf.a.ErrorAction", "error"), "detailMessage")
+		return xsChildText(xsPath(entries[entry-1], "Tag", "actions", "wf.a.ErrorAction", "error"), "detailMessage")
 	}
 	// entry[2] is node 7: a position, not an id.
 	if got := errorOf(2); got != "script returned exit code 2" {
@@ -76,14 +76,14 @@ func TestResolveReferences(t *testing.T) {
 	if got := errorOf(4); got != "script returned exit code 2" {
 		t.Errorf("chained reference (entry[3] → entry[2]) = %q", got)
 	}
-	acts := path(entries[4], "Tag", "actions")
+	acts := xsPath(entries[4], "Tag", "actions")
 	for _, name := range []string{"a", "b", "self", "far", "bad"} {
 		var el = rawChild(acts, name)
-		if r := resolve(el); r != nil {
+		if r := xsResolve(el); r != nil {
 			t.Errorf("reference %s resolved to <%s>, want nil (loop or dangling)", name, r.Data)
 		}
 	}
-	if r := resolve(rawChild(acts, "l")); r == nil || r.Data != "list" {
+	if r := xsResolve(rawChild(acts, "l")); r == nil || r.Data != "list" {
 		t.Errorf("../c/list did not resolve to <list>: %v", r)
 	}
 }
