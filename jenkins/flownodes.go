@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -352,15 +351,12 @@ func (s *nodeSet) readBulk(name string, data []byte) {
 // lastCompleteEntry tokenises a damaged bulk file and returns the offset just after the
 // last complete top-level <entry>, and how many complete entries precede it.
 func lastCompleteEntry(data []byte) (end, n int) {
+	// Strict, so the scan stops at the first damage instead of guessing past it.
 	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = false
 	depth := 0
 	for {
 		tok, err := d.RawToken()
-		if err != nil {
-			if err != io.EOF {
-				return end, n
-			}
+		if err != nil { // io.EOF or the damage
 			return end, n
 		}
 		switch t := tok.(type) {

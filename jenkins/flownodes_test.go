@@ -87,6 +87,14 @@ func TestTruncatedBulkKeepsCompleteEntries(t *testing.T) {
 	require.NotNil(t, s.nodes[6].err, "a reference into a kept entry still resolves")
 	assert.Equal(t, "script returned exit code 2", s.nodes[6].err.message)
 
+	// Damage in the middle (a node file half overwritten): the entries before it are kept.
+	mid := strings.Index(full, "<string>5</string>")
+	s = nodeSet{nodes: map[int]*flowNode{}}
+	s.readBulk("flowNodeStore.xml", []byte(full[:mid]+"<<garbage & "+full[mid:]))
+	require.Len(t, s.problems, 1)
+	assert.Contains(t, s.problems[0], "kept the first 3 entries")
+	assert.Len(t, s.nodes, 3)
+
 	// Nothing complete: a problem, no nodes.
 	s = nodeSet{nodes: map[int]*flowNode{}}
 	s.readBulk("x.xml", []byte(full[:60]))
