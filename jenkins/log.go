@@ -430,7 +430,7 @@ func (l *Log) Nodes() []string {
 		files, _ := filepath.Glob(filepath.Join(l.dir, "[0-9]*.log"))
 		for _, f := range files {
 			id := strings.TrimSuffix(filepath.Base(f), ".log")
-			if isDigits(id) {
+			if allDigits(id) {
 				ids = append(ids, id)
 			}
 		}
@@ -452,18 +452,6 @@ func lessNodeID(a, b string) bool {
 		return false
 	}
 	return a < b
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Step returns the node's text with ConsoleNotes stripped, streamed from the byte ranges the
@@ -521,7 +509,7 @@ func (l *Log) Step(nodeID string) io.Reader {
 // nodeFile is the pre-2018 per-node log of nodeID. Only numeric ids are flow-node ids; anything
 // else could walk out of the build directory.
 func (l *Log) nodeFile(nodeID string) (string, bool) {
-	if !isDigits(nodeID) {
+	if !allDigits(nodeID) {
 		return "", false
 	}
 	return filepath.Join(l.dir, nodeID+".log"), true
