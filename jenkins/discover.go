@@ -98,7 +98,7 @@ func (f *finder) visit(dir string, depth int) {
 		return
 	}
 
-	home, buildsDir := f.homeConfig(dir)
+	home, item, buildsDir := f.readConfig(dir)
 	switch {
 	case home:
 		var tpl *buildsTemplate
@@ -108,7 +108,7 @@ func (f *finder) visit(dir string, depth int) {
 		f.scanItems(filepath.Join(dir, "jobs"), "", tpl)
 	case inJobsTree(abs):
 		f.scanItem(filepath.Clean(dir), itemFullName(abs), nil)
-	case isFile(filepath.Join(dir, "config.xml")) || isDir(filepath.Join(dir, "builds")) || isDir(filepath.Join(dir, "branches")):
+	case item || isDir(filepath.Join(dir, "builds")) || isDir(filepath.Join(dir, "branches")):
 		// A job, folder or multibranch project copied out of its home: named after itself.
 		f.scanItem(filepath.Clean(dir), itemFullName(abs), nil)
 	case isDir(filepath.Join(dir, "jobs")):
@@ -135,41 +135,45 @@ func (f *finder) visit(dir string, depth int) {
 // defaultBuildsDir is Jenkins' default <buildsDir>.
 const defaultBuildsDir = "${ITEM_ROOTDIR}/builds"
 
-// homeConfig reads dir/config.xml and reports whether it is a JENKINS_HOME's (<hudson>) and
-// its <buildsDir>. A home config.xml that cannot be parsed is reported.
-func (f *finder) homeConfig(dir string) (home bool, buildsDir string) {
+// readConfig reads dir/config.xml and reports whether it is a JENKINS_HOME's (<hudson>, with
+// its <buildsDir>) or an item's (any other root element). A home config.xml that cannot be
+// parsed is reported; other unreadable ones say nothing.
+func (f *finder) readConfig(dir string) (home, item bool, buildsDir string) {
 	path := filepath.Join(dir, "config.xml")
 	fh, err := os.Open(path)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			f.fail(fmt.Errorf("reading %s: %w", path, err))
 		}
-		return false, ""
+		return false, false, ""
 	}
 	defer fh.Close()
 	// A home's config.xml is small; an item's may be large, and only its root name matters.
 	data, err := io.ReadAll(io.LimitReader(fh, 4<<20))
 	if err != nil {
 		f.fail(fmt.Errorf("reading %s: %w", path, err))
-		return false, ""
+		return false, false, ""
 	}
 	doc, err := parseXML(path, data)
 	if err != nil {
 		// A home whose config.xml is broken is still a home, with the default buildsDir.
 		if strings.Contains(string(data[:min(len(data), 512)]), "<hudson") {
 			f.fail(fmt.Errorf("%w (using the default buildsDir)", err))
-			return true, ""
+			return true, false, ""
 		}
-		return false, ""
+		return false, false, ""
 	}
 	root := junitRoot(doc)
-	if root == nil || root.Data != "hudson" {
-		return false, ""
+	switch {
+	case root == nil:
+		return false, false, ""
+	case root.Data != "hudson":
+		return false, true, ""
 	}
 	if b := junitChild(root, "buildsDir"); b != nil {
 		buildsDir = strings.TrimSpace(b.InnerText())
 	}
-	return true, buildsDir
+	return true, false, buildsDir
 }
 
 // buildsTemplate is a home's relocated <buildsDir>, e.g. ${JENKINS_HOME}/builds/${ITEM_FULL_NAME}.

@@ -373,3 +373,39 @@ func FuzzJobNameFromNameFile(f *testing.F) {
 		require.Equal(t, job, refs[0].Job)
 	})
 }
+
+// FuzzFindBuildsHomeConfig feeds arbitrary root config.xml bytes to a home scan: whatever they
+// say, the walk finishes and names the job p (or, when config.xml is some item's rather than a
+// home's, p inside an item named after the directory).
+func FuzzFindBuildsHomeConfig(f *testing.F) {
+	f.Add([]byte("<?xml version='1.1'?><hudson><buildsDir>${ITEM_ROOTDIR}/builds</buildsDir></hudson>"))
+	f.Add([]byte("<hudson><buildsDir>${JENKINS_HOME}/../../${ITEM_FULL_NAME}</buildsDir></hudson>"))
+	f.Add([]byte("<hudson><buildsDir"))
+	f.Fuzz(func(t *testing.T, config []byte) {
+		home := t.TempDir()
+		discLayout(t, home, "jobs/p/builds/1#")
+		require.NoError(t, os.WriteFile(filepath.Join(home, "config.xml"), config, 0o644))
+		refs, _ := FindBuilds(home)
+		for _, r := range refs {
+			require.NotNil(t, r.Number)
+			require.Contains(t, []string{"p", filepath.Base(home) + "/p"}, r.Job)
+		}
+	})
+}
+
+func TestFindBuildsFolderOutsideHome(t *testing.T) {
+	root := t.TempDir()
+	discLayout(t, root,
+		"myfolder/config.xml = <com.cloudbees.hudson.plugins.folder.Folder/>",
+		"myfolder/jobs/p/builds/1#",
+		"home/config.xml = not xml at all",
+		"home/jobs/q/builds/2#",
+	)
+	refs, errs := FindBuilds(filepath.Join(root, "myfolder"))
+	assert.Empty(t, errs)
+	assert.Equal(t, []string{"myfolder/p #1 @jobs/p/builds/1"}, discRefs(refs, filepath.Join(root, "myfolder")))
+	// A config.xml that names nothing does not make a home an item.
+	refs, errs = FindBuilds(filepath.Join(root, "home"))
+	assert.Empty(t, errs)
+	assert.Equal(t, []string{"q #2 @jobs/q/builds/2"}, discRefs(refs, filepath.Join(root, "home")))
+}

@@ -495,3 +495,29 @@ func BenchmarkLogStep(b *testing.B) {
 		}
 	}
 }
+
+// FuzzOpenLog runs arbitrary log and log-index bytes through OpenLog, Step and Tail: no panic,
+// and every node's Tail is the end of its Step text.
+func FuzzOpenLog(f *testing.F) {
+	f.Add([]byte("Started\n"+consoleNoteSample+"[Pipeline] sh\n+ make\r\nFinished\n"), []byte("8 3\n300\n309 4\n"))
+	f.Add([]byte("aaaabbbb"), []byte("0 2\nx\n4 2\n"))
+	f.Add([]byte("\x1b[8mha:AAAA\x1b[0mz"), []byte("0 1\n"))
+	f.Fuzz(func(t *testing.T, log, index []byte) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "log"), log, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "log-index"), index, 0o644))
+		l, err := OpenLog(dir)
+		require.NoError(t, err)
+		defer l.Close()
+		for _, id := range l.Nodes() {
+			full, err := io.ReadAll(l.Step(id))
+			require.NoError(t, err)
+			require.LessOrEqual(t, int64(len(full)), l.Size(id))
+			for _, n := range []int64{1, 3, int64(len(full))} {
+				tail, err := l.Tail(id, n)
+				require.NoError(t, err)
+				require.Equal(t, full[max(0, int64(len(full))-n):], tail, "node %q Tail(%d)", id, n)
+			}
+		}
+	})
+}
