@@ -67,6 +67,13 @@ func TestParseJUnit(t *testing.T) {
 				{Suite: "S", ClassName: "C", Name: "f", Status: TestFailed, ErrorDetails: "expected 1", FailedSince: 3},
 			},
 		},
+		{
+			name: "a Declarative parallel branch and its stage of the same name appear once",
+			xml: `<result><suites><suite><name>S</name><nodeId>20</nodeId>
+<enclosingBlockNames><string>linux</string><string>linux</string><string>Build</string></enclosingBlockNames>
+<cases><case><className>C</className><testName>t</testName><skipped>false</skipped></case></cases></suite></suites></result>`,
+			want: []TestCase{{Suite: "S", ClassName: "C", Name: "t", Status: TestPassed, NodeID: "20", Stage: []string{"Build", "linux"}}},
+		},
 		{name: "no suites", xml: `<result><suites/><duration>0.0</duration></result>`},
 		{name: "broken reference ignored", xml: `<result><suites><suite><name>S</name><enclosingBlockNames reference="../../../../x[9]"/><cases><case reference="../case"/></cases></suite></suites></result>`,
 			want: []TestCase{{Suite: "S", Status: TestPassed}}},

@@ -597,8 +597,19 @@ func tailStripped(ra io.ReaderAt, total, maxBytes int64) ([]byte, error) {
 		got    int64
 		pos    = total // text after pos is done; no note straddles pos
 	)
+	var raw int64                // raw bytes read so far, to estimate how much stripping shrinks text
+	want := max(maxBytes, 4<<10) // raw bytes for the next window; at least a few KiB
 	for pos > 0 && got < maxBytes {
-		want := max(maxBytes-got, 4<<10) // stripping shortens text: read at least a few KiB
+		if raw > 0 {
+			// Notes can make raw text many times longer than what is left of it: size the next
+			// window by the ratio seen so far (doubling while nothing survived stripping).
+			if got > 0 {
+				est := float64(maxBytes-got) * (float64(raw)/float64(got) + 0.125)
+				want = int64(max(min(est, float64(pos)), 4<<10)) // float: maxBytes may be huge
+			} else {
+				want = min(2*want, max(pos, 4<<10))
+			}
+		}
 		start := max(0, pos-want)
 		ctx := min(start, tailContext)
 		for {
@@ -612,6 +623,7 @@ func tailStripped(ra io.ReaderAt, total, maxBytes int64) ([]byte, error) {
 				continue
 			}
 			window := buf[cut:]
+			raw += int64(len(window))
 			pos = start - ctx + int64(cut)
 			stripped := StripConsoleNotes(window)
 			pieces = append(pieces, stripped)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -211,6 +212,9 @@ func TestLogSynthetic(t *testing.T) {
 		full := "+ make\r\nlink\r\n"
 		assert.Equal(t, full[max(0, int64(len(full))-n):], string(got), "Tail(5, %d)", n)
 	}
+	all, err := l.Tail("5", math.MaxInt64)
+	require.NoError(t, err)
+	assert.Equal(t, "+ make\r\nlink\r\n", string(all))
 	got, err := l.Tail("99", 10)
 	require.NoError(t, err)
 	assert.Empty(t, got)
@@ -520,4 +524,26 @@ func FuzzOpenLog(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkLogTail reads the last 10 KiB of one step of a 5 MB log.
+func BenchmarkLogTail(b *testing.B) {
+	dir := b.TempDir()
+	var log, index bytes.Buffer
+	fmt.Fprintf(&index, "0 5\n")
+	for log.Len() < 5<<20 {
+		log.WriteString(consoleNoteSample + "+ make -j8 some/target/with/a/long/path.o\r\n")
+	}
+	require.NoError(b, os.WriteFile(filepath.Join(dir, "log"), log.Bytes(), 0o644))
+	require.NoError(b, os.WriteFile(filepath.Join(dir, "log-index"), index.Bytes(), 0o644))
+	l, err := OpenLog(dir)
+	require.NoError(b, err)
+	defer l.Close()
+	b.SetBytes(10 << 10)
+	for b.Loop() {
+		tail, err := l.Tail("5", 10<<10)
+		if err != nil || len(tail) != 10<<10 {
+			b.Fatal(len(tail), err)
+		}
+	}
 }
