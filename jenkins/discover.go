@@ -184,11 +184,17 @@ type buildsTemplate struct {
 
 // expand substitutes the variables Jenkins offers (Jenkins.expandVariablesForDirectory).
 func (b *buildsTemplate) expand(itemDir, fullName string) string {
+	safeName := strings.ReplaceAll(fullName, ":", "$") // JENKINS-12251
+	// Util.replaceMacro accepts ${VAR} and $VAR.
 	r := strings.NewReplacer(
 		"${JENKINS_HOME}", b.home,
 		"${ITEM_ROOTDIR}", itemDir,
-		"${ITEM_FULL_NAME}", strings.ReplaceAll(fullName, ":", "$"),
+		"${ITEM_FULL_NAME}", safeName,
 		"${ITEM_FULLNAME}", fullName,
+		"$JENKINS_HOME", b.home,
+		"$ITEM_ROOTDIR", itemDir,
+		"$ITEM_FULL_NAME", safeName,
+		"$ITEM_FULLNAME", fullName,
 	)
 	p := filepath.FromSlash(r.Replace(b.pattern))
 	if !filepath.IsAbs(p) {

@@ -196,6 +196,7 @@ func TestFindBuildsRelocatedBuildsDir(t *testing.T) {
 	}{
 		{"${JENKINS_HOME}/builds/${ITEM_FULL_NAME}", []string{"f/j #4 @builds/f/j/4", "f/j #5 @builds/f/j/5", "mbp/feature%2Ffoo #1 @builds/mbp/feature%2Ffoo/1"}},
 		{"${JENKINS_HOME}/builds/${ITEM_FULLNAME}", []string{"f/j #4 @builds/f/j/4", "f/j #5 @builds/f/j/5", "mbp/feature%2Ffoo #1 @builds/mbp/feature%2Ffoo/1"}},
+		{"$JENKINS_HOME/builds/$ITEM_FULL_NAME", []string{"f/j #4 @builds/f/j/4", "f/j #5 @builds/f/j/5", "mbp/feature%2Ffoo #1 @builds/mbp/feature%2Ffoo/1"}},
 		{"${ITEM_ROOTDIR}/runs", []string{"f/j #6 @jobs/f/jobs/j/runs/6"}},
 		{"${ITEM_ROOTDIR}/builds", []string{"f/j #9 @jobs/f/jobs/j/builds/9"}},
 	} {
@@ -408,4 +409,26 @@ func TestFindBuildsFolderOutsideHome(t *testing.T) {
 	refs, errs = FindBuilds(filepath.Join(root, "home"))
 	assert.Empty(t, errs)
 	assert.Equal(t, []string{"q #2 @jobs/q/builds/2"}, discRefs(refs, filepath.Join(root, "home")))
+}
+
+// BenchmarkFindBuilds walks a home of 10 multibranch projects × 10 branches × 30 builds.
+func BenchmarkFindBuilds(b *testing.B) {
+	home := b.TempDir()
+	for p := 0; p < 10; p++ {
+		for br := 0; br < 10; br++ {
+			dir := filepath.Join(home, "jobs", "p"+strconv.Itoa(p), "branches", "b"+strconv.Itoa(br))
+			require.NoError(b, os.MkdirAll(dir, 0o755))
+			require.NoError(b, os.WriteFile(filepath.Join(dir, "name-utf8.txt"), []byte("feature/"+strconv.Itoa(br)), 0o644))
+			for n := 1; n <= 30; n++ {
+				require.NoError(b, os.MkdirAll(filepath.Join(dir, "builds", strconv.Itoa(n)), 0o755))
+			}
+			require.NoError(b, os.Symlink("30", filepath.Join(dir, "builds", "lastSuccessfulBuild")))
+		}
+	}
+	for b.Loop() {
+		refs, errs := FindBuilds(home)
+		if len(refs) != 3000 || len(errs) != 0 {
+			b.Fatal(len(refs), errs)
+		}
+	}
 }
