@@ -29,7 +29,8 @@ type BuildRef struct {
 //
 // Only directories with all-digit names under a job's builds directory are builds: permalinks
 // (lastStableBuild, lastSuccessful, …) are symlinks or, in zips and copies, full copies of a
-// build, and are skipped. Symlinks are never followed while walking. When root is a whole
+// build, and are skipped. Symlinked entries (jobs, builds) are never followed; a jobs/, builds/
+// or branches/ container that is itself a symlink (moved to another disk) is. When root is a whole
 // JENKINS_HOME its config.xml <buildsDir> is honoured. build.xml is not read: discovery is
 // format-agnostic, ReadBuild tells a Pipeline build from others.
 //
@@ -64,12 +65,35 @@ func FindBuilds(root string) ([]BuildRef, []error) {
 	return f.refs, f.errs
 }
 
+// maxItemDepth bounds folder nesting: deeper means a loop through a symlinked container.
+const maxItemDepth = 64
+
 // maxSearchDepth bounds the search for Jenkins directories below a root that is none itself.
 const maxSearchDepth = 10
 
 type finder struct {
 	refs []BuildRef
 	errs []error
+	seen map[string]string // real path of each container walked → the path it was walked by
+}
+
+// firstVisit records a jobs/, branches/ or builds/ container by its real path and reports
+// whether it is new. A container reached twice (through a symlinked container: a loop, or two
+// jobs sharing a builds directory) is reported, not walked again.
+func (f *finder) firstVisit(dir string) bool {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return true // missing: the listing reports what matters
+	}
+	if f.seen == nil {
+		f.seen = map[string]string{}
+	}
+	if first, ok := f.seen[real]; ok {
+		f.fail(fmt.Errorf("%s: same directory as %s (symlinked); not walked twice", dir, first))
+		return false
+	}
+	f.seen[real] = dir
+	return true
 }
 
 func (f *finder) fail(err error) { f.errs = append(f.errs, err) }
@@ -94,7 +118,7 @@ func (f *finder) visit(dir string, depth int) {
 		if inJobsTree(owner) {
 			prefix = itemFullName(owner)
 		}
-		f.scanItems(filepath.Clean(dir), prefix, nil)
+		f.scanItems(filepath.Clean(dir), prefix, nil, 0)
 		return
 	}
 
@@ -105,15 +129,15 @@ func (f *finder) visit(dir string, depth int) {
 		if buildsDir != "" && buildsDir != defaultBuildsDir {
 			tpl = &buildsTemplate{pattern: buildsDir, home: filepath.Clean(dir)}
 		}
-		f.scanItems(filepath.Join(dir, "jobs"), "", tpl)
+		f.scanItems(filepath.Join(dir, "jobs"), "", tpl, 0)
 	case inJobsTree(abs):
-		f.scanItem(filepath.Clean(dir), itemFullName(abs), nil)
+		f.scanItem(filepath.Clean(dir), itemFullName(abs), nil, 0)
 	case item || isDir(filepath.Join(dir, "builds")) || isDir(filepath.Join(dir, "branches")):
 		// A job, folder or multibranch project copied out of its home: named after itself.
-		f.scanItem(filepath.Clean(dir), itemFullName(abs), nil)
+		f.scanItem(filepath.Clean(dir), itemFullName(abs), nil, 0)
 	case isDir(filepath.Join(dir, "jobs")):
 		// A home without config.xml (test homes often have none).
-		f.scanItems(filepath.Join(dir, "jobs"), "", nil)
+		f.scanItems(filepath.Join(dir, "jobs"), "", nil, 0)
 	default:
 		if depth >= maxSearchDepth {
 			return
@@ -204,12 +228,17 @@ func (b *buildsTemplate) expand(itemDir, fullName string) string {
 }
 
 // scanItems walks the children of a jobs/ or branches/ directory.
-func (f *finder) scanItems(dir, prefix string, tpl *buildsTemplate) {
+func (f *finder) scanItems(dir, prefix string, tpl *buildsTemplate, depth int) {
+	if depth > maxItemDepth {
+		f.fail(fmt.Errorf("%s: items nested more than %d deep; not walked further (a symlink loop?)", dir, maxItemDepth))
+		return
+	}
+	if !isDir(dir) || !f.firstVisit(dir) {
+		return
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			f.fail(fmt.Errorf("listing %s: %w", dir, err))
-		}
+		f.fail(fmt.Errorf("listing %s: %w", dir, err))
 		return
 	}
 	for _, e := range entries {
@@ -225,28 +254,29 @@ func (f *finder) scanItems(dir, prefix string, tpl *buildsTemplate) {
 		if prefix != "" {
 			name = prefix + "/" + name
 		}
-		f.scanItem(path, name, tpl)
+		f.scanItem(path, name, tpl, depth+1)
 	}
 }
 
 // scanItem walks one item: its builds, then its children (folder jobs/, multibranch branches/).
-func (f *finder) scanItem(dir, fullName string, tpl *buildsTemplate) {
+func (f *finder) scanItem(dir, fullName string, tpl *buildsTemplate, depth int) {
 	builds := filepath.Join(dir, "builds")
 	if tpl != nil {
 		builds = tpl.expand(dir, fullName)
 	}
 	f.scanBuilds(builds, fullName)
-	f.scanItems(filepath.Join(dir, "jobs"), fullName, tpl)
-	f.scanItems(filepath.Join(dir, "branches"), fullName, tpl)
+	f.scanItems(filepath.Join(dir, "jobs"), fullName, tpl, depth)
+	f.scanItems(filepath.Join(dir, "branches"), fullName, tpl, depth)
 }
 
 // scanBuilds lists the numeric build directories of one job.
 func (f *finder) scanBuilds(dir, job string) {
+	if !isDir(dir) || !f.firstVisit(dir) {
+		return
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			f.fail(fmt.Errorf("listing %s: %w", dir, err))
-		}
+		f.fail(fmt.Errorf("listing %s: %w", dir, err))
 		return
 	}
 	for _, e := range entries {
@@ -390,8 +420,10 @@ func absPath(p string) string {
 	return filepath.Clean(p)
 }
 
+// isDir reports whether p is a directory, following a symlink: a jobs/, builds/ or branches/
+// container an administrator moved to another disk is walked like any other.
 func isDir(p string) bool {
-	st, err := os.Lstat(p)
+	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
 }
 

@@ -432,3 +432,27 @@ func BenchmarkFindBuilds(b *testing.B) {
 		}
 	}
 }
+
+func TestFindBuildsSymlinkedContainers(t *testing.T) {
+	root := t.TempDir()
+	discLayout(t, root,
+		"disk/jobs/p/builds/1#",
+		"disk2/builds/2#",
+		"home/config.xml = <hudson/>",
+		"home/jobs -> ../disk/jobs",
+		"home2/jobs/q/builds -> ../../../disk2/builds",
+		"loop/jobs/a/builds/1#",
+		"loop/jobs/a/jobs -> ..",
+	)
+	refs, errs := FindBuilds(filepath.Join(root, "home"))
+	assert.Empty(t, errs)
+	assert.Equal(t, []string{"p #1 @jobs/p/builds/1"}, discRefs(refs, filepath.Join(root, "home")))
+	refs, errs = FindBuilds(filepath.Join(root, "home2"))
+	assert.Empty(t, errs)
+	assert.Equal(t, []string{"q #2 @jobs/q/builds/2"}, discRefs(refs, filepath.Join(root, "home2")))
+	// A loop: jobs/a/jobs is jobs again. Build a/1 is found once, the loop reported.
+	refs, errs = FindBuilds(filepath.Join(root, "loop"))
+	assert.Equal(t, []string{"a #1 @jobs/a/builds/1"}, discRefs(refs, filepath.Join(root, "loop")))
+	require.Len(t, errs, 1)
+	assert.Contains(t, errs[0].Error(), filepath.Join(root, "loop/jobs/a/jobs")+": same directory as "+filepath.Join(root, "loop/jobs"))
+}
