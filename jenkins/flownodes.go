@@ -203,10 +203,10 @@ func (s *nodeSet) add(fn *flowNode) {
 // storageCandidates are the flow-node directories to probe, the recorded one first
 // (JENKINS_FORMATS.md §5.1).
 func storageCandidates(recorded string) []string {
-	out := []string{}
-	if recorded != "" && filepath.IsLocal(recorded) {
-		out = append(out, recorded)
+	if recorded == "" || !filepath.IsLocal(recorded) {
+		recorded = "workflow" // CpsFlowExecution's default
 	}
+	out := []string{recorded}
 	for _, d := range []string{"workflow-completed", "workflow", "workflow-fallback"} {
 		if d != recorded {
 			out = append(out, d)

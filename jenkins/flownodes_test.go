@@ -159,6 +159,19 @@ func TestReadBuildDamage(t *testing.T) {
 		assert.Equal(t, "workflow-fallback", b.StorageDir)
 		assert.Len(t, b.Steps, 1)
 	})
+	t.Run("the recorded storage dir, else workflow, comes first", func(t *testing.T) {
+		for _, tc := range []struct {
+			storageDir string
+			want       Layout
+		}{{"", LayoutPerNode}, {"workflow-completed", LayoutBulk}} {
+			dir := fxWriteBuild(t, t.TempDir(), 5, fxBuildXML("FAILURE", "", tc.storageDir), fxPerNode, fxFailingStage())
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, "workflow-completed"), 0o755))
+			fxWrite(t, filepath.Join(dir, "workflow-completed", "flowNodeStore.xml"), fxBulk(fxFailingStage()))
+			b, err := ReadBuild(dir)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, b.Layout, "storageDir %q", tc.storageDir)
+		}
+	})
 	t.Run("freestyle build is ErrNotPipeline", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "7")
 		require.NoError(t, os.MkdirAll(dir, 0o755))
