@@ -28,6 +28,13 @@ func ReadBuild(dir string) (*Build, error) {
 	if err != nil {
 		return nil, err
 	}
+	// JUnit results do not depend on the flow nodes: a build that failed before its first step
+	// has none, and a damaged junitResult.xml costs the tests, not the build.
+	tests, err := ReadJUnit(filepath.Join(dir, "junitResult.xml"))
+	if err != nil {
+		b.Problems = append(b.Problems, err.Error())
+	}
+	b.Tests = tests
 	if !bx.hasExecution {
 		// Failed before the flow existed (e.g. a Groovy compile error): no nodes, no steps.
 		return b, nil

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cliResult is what one in-process cidiff invocation printed and returned.
+type cliResult struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+// runCLI runs cidiff in-process with captured output, no terminal and the given environment.
+func runCLI(t *testing.T, environ map[string]string, args ...string) cliResult {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	e := &env{
+		stdin:      strings.NewReader(""),
+		stdout:     &stdout,
+		stderr:     &stderr,
+		getenv:     func(k string) string { return environ[k] },
+		isTerminal: func(io.Writer) bool { return false },
+	}
+	code := run(e, args)
+	return cliResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// sharedDir returns ../shared/NAME from the repository root, or skips the test when the
+// shared material is not there (it is not part of the repository).
+func sharedDir(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "..", "shared", name)
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("shared material %s not present: %v", dir, err)
+	}
+	return dir
+}
+
+func TestUsageAndUnknownCommand(t *testing.T) {
+	r := runCLI(t, nil)
+	if r.code != exitUsage || !strings.Contains(r.stdout, "Usage: cidiff COMMAND") {
+		t.Fatalf("no args: code %d, stdout %q", r.code, r.stdout)
+	}
+	r = runCLI(t, nil, "frobnicate")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: code %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,134 @@
+package jenkins
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+)
+
+// WalkOptions tunes Walk.
+type WalkOptions struct {
+	// Workers is how many builds are read at once; 0 means one per CPU.
+	Workers int
+	// Include, when set, is asked about every build found before it is read: a cheap way to
+	// narrow a walk (by job, say) without parsing what is left out.
+	Include func(BuildRef) bool
+	// Progress, when set, is called after each build is handed to the callback.
+	Progress func(done, total int)
+	// SkipNonPipeline drops builds that are not Pipeline runs (freestyle, matrix…) silently
+	// instead of reporting them as errors.
+	SkipNonPipeline bool
+}
+
+// WalkResult is one build found by Walk: either Build is set (possibly with Problems), or Err
+// says, naming the path, why the build or a part of the tree could not be read.
+type WalkResult struct {
+	Ref   BuildRef
+	Build *Build
+	Err   error
+}
+
+// Walk reads every build below root (a JENKINS_HOME, a folder, a job, a branch or one build
+// directory) and calls fn once per build, in FindBuilds' deterministic order (job, then
+// number), whatever order the parallel readers finish in. Parts of the tree that could not be
+// listed are passed to fn first, as results with only Err set.
+//
+// At most a few builds per worker are held in memory at once, so a walk of a large home runs
+// in bounded memory. Walk stops early when fn returns an error (returning it) or ctx ends.
+func Walk(ctx context.Context, root string, opts WalkOptions, fn func(WalkResult) error) error {
+	refs, errs := FindBuilds(root)
+	for _, err := range errs {
+		if err := fn(WalkResult{Err: err}); err != nil {
+			return err
+		}
+	}
+	if opts.Include != nil {
+		kept := refs[:0:0]
+		for _, r := range refs {
+			if opts.Include(r) {
+				kept = append(kept, r)
+			}
+		}
+		refs = kept
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	return walkRefs(ctx, refs, workers, opts, readRef, fn)
+}
+
+// walkRefs reads refs with a pool of workers and hands results to fn in input order.
+// A window of 4×workers slots bounds what is read ahead of the consumer.
+func walkRefs(ctx context.Context, refs []BuildRef, workers int, opts WalkOptions, read func(BuildRef) WalkResult, fn func(WalkResult) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+
+	window := make(chan struct{}, 4*workers)
+	slots := make([]chan WalkResult, len(refs))
+	for i := range slots {
+		slots[i] = make(chan WalkResult, 1)
+	}
+	next := make(chan int)
+
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				slots[i] <- read(refs[i])
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for i := range refs {
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	// Stop the feeder before waiting for the workers: an early return leaves it blocked on
+	// the window otherwise.
+	defer func() { cancel(); wg.Wait() }()
+
+	done := 0
+	for i := range refs {
+		var res WalkResult
+		select {
+		case res = <-slots[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-window
+		done++
+		if !(opts.SkipNonPipeline && errors.Is(res.Err, ErrNotPipeline)) {
+			if err := fn(res); err != nil {
+				return err
+			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(done, len(refs))
+		}
+	}
+	return nil
+}
+
+// readRef reads one build found by discovery and names it as discovery did.
+func readRef(ref BuildRef) WalkResult {
+	b, err := ReadBuild(ref.Dir)
+	if b != nil {
+		b.Dir = ref.Dir
+		b.Job = ref.Job
+		b.Number = ref.Number
+	}
+	return WalkResult{Ref: ref, Build: b, Err: err}
+}
