@@ -312,15 +312,19 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		if ls.step.Error != "" {
 			text += "\n" + ls.step.Error
 		}
-		lines = countLines(text)
+		lines = countLines(string(data))
 		classify(text)
 		switch {
 		case c.opts.Classifier == nil:
 			looked = "no knowledge base to match the step's log against"
-		case lines == 0:
+		case lines == 0 && ls.step.Error == "":
 			looked = fmt.Sprintf("no log and no error text on %s to match", x)
+		case lines == 0:
+			looked = fmt.Sprintf("no log on %s, and no rule matched its error", x)
+		case ls.step.Error != "":
+			looked = fmt.Sprintf("no rule matched the %s or the error", plural(lines, "log line"))
 		default:
-			looked = fmt.Sprintf("no rule matched the %d log lines", lines)
+			looked = fmt.Sprintf("no rule matched the %s", plural(lines, "log line"))
 		}
 	case rootMissingScope:
 		if br, ok := c.opts.Logs.(BuildLogReader); ok && c.opts.Logs != nil {
@@ -331,7 +335,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 			} else {
 				lines = countLines(string(data))
 				classify(string(data))
-				looked = fmt.Sprintf("no rule matched the %d lines of the %s build log", lines, x)
+				looked = fmt.Sprintf("no rule matched the %s of the %s build log", plural(lines, "line"), x)
 				if c.opts.Classifier == nil {
 					looked = "no knowledge base to match the build log against"
 				}
@@ -345,7 +349,15 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 	}
 
 	what := c.whatHappened(it, xb)
-	withLine := func() string { return what + ": " + strings.TrimSpace(m.Line) }
+	withLine := func() string {
+		if it.kind == rootFailure && it.a.status(x) == jenkins.StatusUnknown {
+			return what + "; its log shows: " + strings.TrimSpace(m.Line)
+		}
+		if it.kind == rootFailure {
+			return what + " with: " + strings.TrimSpace(m.Line)
+		}
+		return what + ": " + strings.TrimSpace(m.Line)
+	}
 
 	// 1. Misconfiguration shown by the knowledge base.
 	if matched && (m.Class == ClassExecutor || m.Class == ClassController) {
@@ -405,7 +417,6 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		}
 	}
 
-	checked := append(ef.checked, ff.checked...)
 	// 4. Any other knowledge-base match keeps its cause. Flaky text alone is not flakiness:
 	// a known-flaky pattern on one side only, with no flip on record, may as well be a
 	// staging problem (a slower node, blocked egress), so it stays unknown and blocking.
@@ -443,8 +454,10 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 	if looked != "" {
 		parts = append(parts, looked)
 	}
-	if len(checked) > 0 {
-		parts = append(parts, strings.Join(checked, ", "))
+	for _, checked := range [][]string{ef.checked, ff.checked} {
+		if len(checked) > 0 {
+			parts = append(parts, strings.Join(checked, ", "))
+		}
 	}
 	d.Reason = strings.Join(parts, "; ")
 }
@@ -456,11 +469,11 @@ func (c *comparer) whatHappened(it *item, xb *jenkins.Build) string {
 	case rootFailure:
 		switch it.a.status(x) {
 		case jenkins.StatusAborted:
-			return fmt.Sprintf("%s step was aborted with", x)
+			return fmt.Sprintf("%s step was aborted", x)
 		case jenkins.StatusUnknown:
 			return fmt.Sprintf("%s step never recorded an end", x)
 		}
-		return fmt.Sprintf("%s step failed with", x)
+		return fmt.Sprintf("%s step failed", x)
 	case rootMissingScope:
 		res := "still running"
 		if xb.Result != "" {
@@ -557,14 +570,20 @@ func matchEvidence(m Match) []string {
 	return nil
 }
 
-func countLines(text string) int {
-	n := 0
-	for _, l := range strings.Split(text, "\n") {
-		if strings.TrimSpace(l) != "" {
-			n++
-		}
+// plural is "1 line", "2 lines".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
 	}
-	return n
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// countLines counts the lines of a log (a final newline does not start another line).
+func countLines(text string) int {
+	if strings.TrimSpace(text) == "" {
+		return 0
+	}
+	return len(logLines([]byte(text)))
 }
 
 // tailLines returns the last n non-empty lines of a log, cleaned of console notes.

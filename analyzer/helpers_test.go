@@ -115,14 +115,15 @@ type fakeLogs struct {
 
 func newLogs() *fakeLogs { return &fakeLogs{steps: map[string]string{}, builds: map[string]string{}} }
 
-func (l *fakeLogs) set(b *jenkins.Build, label, text string) {
+// set gives the log of the first step of b whose "stage|label" or label is key.
+func (l *fakeLogs) set(b *jenkins.Build, key, text string) {
 	for _, s := range b.Steps {
-		if s.Label == label {
+		if s.Label == key || s.StagePath()+"|"+s.Label == key {
 			l.steps[b.Dir+"#"+s.ID] = text
 			return
 		}
 	}
-	panic("no step " + label)
+	panic("no step " + key)
 }
 
 func (l *fakeLogs) StepLog(b *jenkins.Build, s *jenkins.Step, maxBytes int64) ([]byte, error) {
