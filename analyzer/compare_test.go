@@ -307,7 +307,7 @@ func TestEnvironmentReadsOnlyMetadataSteps(t *testing.T) {
 	_, err := CompareBuilds(one(p), one(s), Options{Classifier: testKB, Logs: logs})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{
-		s.Dir + "#12", // the failing step
+		s.Dir + "#12",                // the failing step
 		p.Dir + "#10", s.Dir + "#10", // Docker image names
 	}, logs.reads)
 }
