@@ -53,7 +53,7 @@ func TestCompareEnvironmentSame(t *testing.T) {
 	assert.Equal(t, []string{"same base 1a2b3c4", "same image g:1", "same parameters"}, f.checked)
 
 	s, p := e(), e()
-	p.Base = "1a2b3c4d5e6f" // an abbreviation of the same commit
+	p.Base = "1a2b3c4d5e6f"                        // an abbreviation of the same commit
 	s.Sensitive["tok"], p.Params["tok"] = true, "" // a secret on one side is not compared
 	assert.Empty(t, compareEnvironment(s, p, "", "").cause)
 
