@@ -62,10 +62,12 @@ type sideView struct {
 	byStage map[string][]*logicalStep
 	// entry maps a side's step to its aligned entry.
 	entry map[*logicalStep]*aligned
+	// spans memoises span per stage prefix (joined with NUL).
+	spans map[string][3]int
 }
 
 func newSideView(steps []*logicalStep, entries []*aligned, side Side) *sideView {
-	v := &sideView{steps: steps, byStage: map[string][]*logicalStep{}, entry: map[*logicalStep]*aligned{}}
+	v := &sideView{steps: steps, byStage: map[string][]*logicalStep{}, entry: map[*logicalStep]*aligned{}, spans: map[string][3]int{}}
 	for _, s := range steps {
 		v.byStage[s.stage] = append(v.byStage[s.stage], s)
 	}
@@ -79,6 +81,13 @@ func newSideView(steps []*logicalStep, entries []*aligned, side Side) *sideView 
 
 // span returns the first and last index of the side's steps within the stage prefix.
 func (v *sideView) span(prefix []string) (first, last int, ok bool) {
+	key := strings.Join(prefix, "\x00")
+	if sp, hit := v.spans[key]; hit {
+		return sp[0], sp[1], sp[2] == 1
+	}
+	defer func() {
+		v.spans[key] = [3]int{first, last, map[bool]int{true: 1}[ok]}
+	}()
 	first, last = -1, -1
 	for _, s := range v.steps {
 		if hasPrefix(s.path, prefix) {
@@ -114,11 +123,10 @@ func (v *sideView) has(prefix []string) bool {
 func attribute(items []*item, prodView, stagingView *sideView) {
 	events := map[Side][]event{}
 	views := map[Side]*sideView{SideProd: prodView, SideStaging: stagingView}
+	// itemOf holds the differences walked so far: a root must come before what follows from it.
 	itemOf := map[*aligned]*item{}
 	for _, it := range items {
 		itemOf[it.a] = it
-	}
-	for _, it := range items {
 		path := it.a.any().path
 		// Rule 1: did not run on X.
 		for _, x := range []Side{SideStaging, SideProd} {
@@ -144,6 +152,9 @@ func attribute(items []*item, prodView, stagingView *sideView) {
 					break
 				}
 			}
+		}
+		if it.root == it {
+			it.root = nil
 		}
 		if it.root != nil {
 			for it.root.root != nil {
