@@ -418,6 +418,17 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		}
 	}
 
+	// What was looked at, for an unknown reason.
+	var looked2 []string
+	for _, checked := range [][]string{ef.checked, ff.checked} {
+		if len(checked) > 0 {
+			looked2 = append(looked2, strings.Join(checked, ", "))
+		}
+	}
+	withChecks := func(head string) string {
+		return strings.Join(append([]string{head}, looked2...), "; ")
+	}
+
 	// 4. Any other knowledge-base match keeps its cause. Flaky text alone is not flakiness:
 	// a known-flaky pattern on one side only, with no flip on record, may as well be a
 	// staging problem (a slower node, blocked egress), so it stays unknown and blocking.
@@ -430,10 +441,10 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 			d.Reason = withLine()
 		case ClassFlaky:
 			d.Class = ClassUnknown
-			d.Reason = withLine() + " (a known flaky pattern, but no rebuild, retry or history shows this step flipping)"
+			d.Reason = withChecks(withLine() + " (a known flaky pattern, but nothing shows this step flipping)")
 		default:
 			d.Class = ClassUnknown
-			d.Reason = withLine()
+			d.Reason = withChecks(withLine())
 		}
 		d.Blocking = d.Class.Blocking()
 		return
@@ -451,16 +462,10 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 			d.Evidence = append(d.Evidence, "error: "+ls.step.Error)
 		}
 	}
-	parts := []string{what}
 	if looked != "" {
-		parts = append(parts, looked)
+		what += "; " + looked
 	}
-	for _, checked := range [][]string{ef.checked, ff.checked} {
-		if len(checked) > 0 {
-			parts = append(parts, strings.Join(checked, ", "))
-		}
-	}
-	d.Reason = strings.Join(parts, "; ")
+	d.Reason = withChecks(what)
 }
 
 // whatHappened says in a few words what a root difference is.

@@ -203,7 +203,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "tolerance_assert", blocking: true,
-			reason:   "staging step failed with: E   Not equal to tolerance rtol=1e-05, atol=1e-05 (a known flaky pattern, but no rebuild, retry or history shows this step flipping)",
+			reason:   "staging step failed with: E   Not equal to tolerance rtol=1e-05, atol=1e-05 (a known flaky pattern, but nothing shows this step flipping); base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"E   Not equal to tolerance rtol=1e-05, atol=1e-05"},
 		},
 		{
@@ -226,7 +226,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "timeout", blocking: true,
-			reason:   "staging step was aborted with: Sending interrupt signal to process",
+			reason:   "staging step was aborted with: Sending interrupt signal to process; base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"Sending interrupt signal to process"},
 		},
 		{
