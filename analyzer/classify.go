@@ -213,7 +213,8 @@ func isTraceLine(s string) bool {
 	for i < len(s) && s[i] == '+' {
 		i++
 	}
-	return i > 0 && i < len(s) && s[i] == ' '
+	// xtrace repeats '+' once per nesting level; a long run is a banner ("+++++ Timeout +++++").
+	return i > 0 && i <= 8 && i < len(s) && s[i] == ' '
 }
 
 // normaliseLine removes what log decorators add around a line: ANSI escapes and Jenkins
