@@ -66,24 +66,23 @@ func better(a, b hit) bool {
 // the prefilter against).
 func (kb *KnowledgeBase) scan(text string, prefilter bool) []hit {
 	lg := newLog(text)
+	var cands [][]lineHit
+	if prefilter {
+		cands = kb.index.candidates(lg.lower, len(kb.rules))
+	}
 	var hits []hit
-	var cand []int
-	for _, r := range kb.rules {
+	for ri, r := range kb.rules {
 		line := -1
 		if prefilter && r.lits != nil {
-			cand = lg.candidates(r.lits, cand[:0])
-			for _, i := range cand {
-				if r.matches(lg.match[i]) {
-					line = i
+			for _, c := range cands[ri] {
+				if r.matchesMasked(lg.match[c.line], c.pats, lg.ascii[c.line]) {
+					line = c.line
 					break
 				}
 			}
 		} else {
 			for i, s := range lg.match {
-				if lg.skip[i] {
-					continue
-				}
-				if r.matches(s) {
+				if !lg.skip[i] && r.matches(s) {
 					line = i
 					break
 				}
@@ -97,10 +96,19 @@ func (kb *KnowledgeBase) scan(text string, prefilter bool) []hit {
 	return hits
 }
 
-func (r *compiledRule) matches(line string) bool {
+func (r *compiledRule) matches(line string) bool { return r.matchesMasked(line, ^uint64(0), false) }
+
+// matchesMasked tries only the patterns selected by mask (see lineHit). With prefound,
+// mask comes from the literal index on an ASCII line: an exact-literal pattern in it has
+// matched already.
+func (r *compiledRule) matchesMasked(line string, mask uint64, prefound bool) bool {
 	found := false
-	for _, re := range r.res {
-		if re.MatchString(line) {
+	for i, re := range r.res {
+		if !maskHas(mask, i) {
+			continue
+		}
+		// A mask bit shared by patterns 63+ does not prove any one of them.
+		if prefound && r.exact[i] && i < 63 || re.MatchString(line) {
 			found = true
 			break
 		}
@@ -122,8 +130,8 @@ type logText struct {
 	display []string // line without prefixes, ANSI codes and surrounding space
 	match   []string // display with ASCII quotes: what patterns see
 	skip    []bool   // shell trace lines, never matched
+	ascii   []bool   // the line is pure ASCII (lower-casing kept its bytes aligned)
 	lower   string   // lower-cased match lines joined by '\n'
-	starts  []int    // offset of each line in lower
 }
 
 func newLog(text string) *logText {
@@ -132,7 +140,7 @@ func newLog(text string) *logText {
 		display: make([]string, 0, n),
 		match:   make([]string, 0, n),
 		skip:    make([]bool, 0, n),
-		starts:  make([]int, 0, n),
+		ascii:   make([]bool, 0, n),
 	}
 	var low strings.Builder
 	low.Grow(len(text) + n)
@@ -152,7 +160,7 @@ func newLog(text string) *logText {
 		lg.display = append(lg.display, d)
 		lg.match = append(lg.match, m)
 		lg.skip = append(lg.skip, isTraceLine(m))
-		lg.starts = append(lg.starts, low.Len())
+		lg.ascii = append(lg.ascii, isASCII(m))
 		if !lg.skip[len(lg.skip)-1] { // a trace line stays empty: no literal is found there
 			low.WriteString(strings.ToLower(m))
 		}
@@ -160,41 +168,6 @@ func newLog(text string) *logText {
 	}
 	lg.lower = low.String()
 	return lg
-}
-
-// candidates appends, in line order and without duplicates, the lines containing any of
-// lits.
-func (lg *logText) candidates(lits []string, out []int) []int {
-	for _, l := range lits {
-		off := 0
-		for {
-			i := strings.Index(lg.lower[off:], l)
-			if i < 0 {
-				break
-			}
-			pos := off + i
-			line := sort.SearchInts(lg.starts, pos+1) - 1
-			out = append(out, line)
-			// Resume at the next line: one candidate per line is enough.
-			if line+1 < len(lg.starts) {
-				off = lg.starts[line+1]
-			} else {
-				break
-			}
-		}
-	}
-	if len(lits) > 1 {
-		sort.Ints(out)
-		w := 0
-		for i, v := range out {
-			if i == 0 || v != out[w-1] {
-				out[w] = v
-				w++
-			}
-		}
-		out = out[:w]
-	}
-	return out
 }
 
 func lastSegment(line string) string {
@@ -337,6 +310,15 @@ func stripANSI(s string) string {
 }
 
 var quoteReplacer = strings.NewReplacer("‘", "'", "’", "'", "‚", "'", "“", `"`, "”", `"`, "„", `"`, "`", "'")
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
 
 // asciiQuotes turns typographic quotes (Jenkins writes ‘label’) and backticks into ASCII
 // single and double quotes, so patterns need only one spelling.

@@ -58,8 +58,9 @@ import (
 //
 // Every pattern is compiled once. From its syntax tree each pattern yields a set of
 // literals of which any matching line must contain one (lower-cased); a rule is tried only
-// on the lines where one of its literals occurs, found with strings.Index over the whole
-// lower-cased log. A pattern without such a literal makes its rule run on every line.
+// on the lines where one of its literals occurs. One Aho-Corasick pass over the lower-cased
+// log finds those lines for all rules at once (ac.go). A pattern without such a literal
+// makes its rule run on every line.
 
 //go:embed rules_builtin.yaml
 var builtinRulesYAML []byte
@@ -243,8 +244,12 @@ type compiledRule struct {
 	res    []*regexp.Regexp
 	unless []*regexp.Regexp
 	// lits holds lower-case literals one of which every matching line contains; nil means
-	// the rule must be tried on every line.
-	lits []string
+	// the rule must be tried on every line. patLits[i] are pattern i's own literals.
+	lits    []string
+	patLits [][]string
+	// exact[i]: pattern i is a case-insensitive literal, so on an ASCII line the prefilter's
+	// finding its literal is the match and the regexp need not run.
+	exact []bool
 	// order is the rule's position in the knowledge base (the last tie-break).
 	order int
 }
@@ -277,6 +282,8 @@ func compileRule(r Rule) (*compiledRule, error) {
 			return nil, fmt.Errorf("pattern %d %q: %w", i+1, p, err)
 		}
 		c.res = append(c.res, re)
+		c.patLits = append(c.patLits, lits)
+		c.exact = append(c.exact, len(lits) == 1 && isFoldLiteral(p))
 		if lits == nil {
 			prefilter = false
 		}
@@ -293,6 +300,8 @@ func compileRule(r Rule) (*compiledRule, error) {
 	}
 	if prefilter {
 		c.lits = minimalLiterals(litSet)
+	} else {
+		c.patLits, c.exact = nil, nil
 	}
 	return c, nil
 }
@@ -312,6 +321,16 @@ func compilePattern(p string) (*regexp.Regexp, []string, error) {
 	}
 	lits := requiredLiterals(tree.Simplify())
 	return re, lits, nil
+}
+
+// isFoldLiteral reports whether p, compiled case-insensitively, is a plain literal string.
+func isFoldLiteral(p string) bool {
+	tree, err := syntax.Parse("(?i)"+p, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	tree = tree.Simplify()
+	return tree.Op == syntax.OpLiteral && tree.Flags&syntax.FoldCase != 0
 }
 
 // minLiteralLen is the shortest literal worth prefiltering on: shorter ones match almost
@@ -410,6 +429,7 @@ func minimalLiterals(set map[string]bool) []string {
 // KnowledgeBase is an immutable, compiled set of rules. It is safe for concurrent use.
 type KnowledgeBase struct {
 	rules []*compiledRule
+	index *literalIndex
 }
 
 // NewKnowledgeBase compiles rules into a knowledge base; later rules with an id already
@@ -476,6 +496,7 @@ func (kb *KnowledgeBase) Extend(rules []Rule) (*KnowledgeBase, error) {
 		c.order = i
 		out.rules[i] = &c
 	}
+	out.index = newLiteralIndex(out.rules)
 	return out, nil
 }
 
