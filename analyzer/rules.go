@@ -103,23 +103,26 @@ func (t *Tier) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the tier's name.
 func (t Tier) MarshalYAML() (any, error) { return t.String(), nil }
 
+// MarshalText writes the tier's name (JSON).
+func (t Tier) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
 // Rule recognises one kind of failure in a log line.
 type Rule struct {
 	// ID is stable and kebab-case ("disk-full-enospc"); a user rule with a built-in
 	// rule's ID replaces it.
-	ID    string `yaml:"id"`
-	Class Class  `yaml:"class"`
+	ID    string `yaml:"id" json:"id"`
+	Class Class  `yaml:"class" json:"class"`
 	// Cause is lower_snake_case ("disk_full"), or empty.
-	Cause       string `yaml:"cause"`
-	Description string `yaml:"description"`
+	Cause       string `yaml:"cause" json:"cause"`
+	Description string `yaml:"description" json:"description"`
 	// Patterns are Go regexps; any one matching a line makes the rule match it.
-	Patterns []string `yaml:"patterns"`
+	Patterns []string `yaml:"patterns" json:"patterns"`
 	// Unless are Go regexps that, matching the same line, veto the match.
-	Unless []string `yaml:"unless,omitempty"`
+	Unless []string `yaml:"unless,omitempty" json:"unless,omitempty"`
 	// Tier is how much a match proves (generic, symptom or cause; default cause).
-	Tier Tier `yaml:"tier,omitempty"`
+	Tier Tier `yaml:"tier,omitempty" json:"tier"`
 	// Priority breaks ties between rules of one tier that match the same line: higher wins.
-	Priority int `yaml:"priority,omitempty"`
+	Priority int `yaml:"priority,omitempty" json:"priority,omitempty"`
 }
 
 var (
