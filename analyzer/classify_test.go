@@ -469,3 +469,32 @@ func hasRule(kb *KnowledgeBase, id string) bool {
 	}
 	return false
 }
+
+// TestRealJenkinsLogs classifies real console logs (Jenkins plugin test fixtures, with
+// console notes and ANSI codes) from shared/jenkins-real.
+func TestRealJenkinsLogs(t *testing.T) {
+	dir := os.Getenv("CIDIFF_SHARED")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared")
+	}
+	root := filepath.Join(dir, "jenkins-real")
+	if _, err := os.Stat(root); err != nil {
+		t.Skipf("jenkins-real absent: %v", err)
+	}
+	kb := BuiltinKnowledgeBase()
+	for rel, want := range map[string]string{
+		"jenkinsci__workflow-basic-steps-plugin/TimeoutStepTest/noImmediateForcibleTerminationOnResume.zip.d/jobs/p/builds/1/log": "timeout",
+		"jenkinsci__junit-plugin/HistoryTest.zip.d/jobs/wonky/builds/2/log":                                                       "junit-missing",
+		"jenkinsci__junit-plugin/HistoryTest.zip.d/jobs/wonky/builds/3/log":                                                       "test-failure",
+		// Passing builds: nothing to report.
+		"jenkinsci__pipeline-model-definition-plugin/DeclarativeUpgradeTest/parallelAddsGroupsExecutionModelActionUpgrade.zip.d/jobs/ptest1/builds/1/log": "",
+		"jenkinsci__workflow-cps-plugin/SerialFormTest/persistence/jobs/p/builds/1/log":                                                                   "",
+	} {
+		data, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+			continue
+		}
+		assert.Equal(t, want, kb.Classify(string(data)).Rule, rel)
+	}
+}
