@@ -38,3 +38,8 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# Knowledge-base accuracy on the failure corpus (make eval CORPUS=/path/to/dev.jsonl).
+CORPUS ?= ../shared/failure-corpus/dev.jsonl
+eval:
+	$(GO) run ./cmd/kbeval -corpus $(CORPUS)
