@@ -1,9 +1,13 @@
 package jenkins
 
 import (
+	"bytes"
 	"container/list"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -95,4 +99,38 @@ func (c *StepLogs) Close() error {
 	}
 	c.open, c.lru = map[string]*list.Element{}, list.New()
 	return errors.Join(errs...)
+}
+
+// BuildLog returns the last maxBytes of build b's whole console log, console notes stripped:
+// the place a failure outside any step (no node for a label, a script approval) is told.
+func (c *StepLogs) BuildLog(b *Build, maxBytes int64) ([]byte, error) {
+	return readLogTail(filepath.Join(b.Dir, "log"), maxBytes)
+}
+
+// readLogTail reads the end of a log file, dropping a partial first line when it cuts.
+func readLogTail(name string, maxBytes int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	off := int64(0)
+	if maxBytes > 0 && st.Size() > maxBytes {
+		off = st.Size() - maxBytes
+	}
+	buf := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if off > 0 {
+		// A cut line (or console note) is noise: start at the next full line.
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			buf = buf[i+1:]
+		}
+	}
+	return StripConsoleNotes(buf), nil
 }

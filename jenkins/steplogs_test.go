@@ -61,3 +61,18 @@ func TestStepLogsMissingLogNamesBuild(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), dir)
 }
+
+func TestStepLogsBuildLogTail(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "3")
+	writeIndexedLog(t, dir, "+ make\n")
+	logs := NewStepLogs(1)
+	defer logs.Close()
+
+	all, err := logs.BuildLog(&Build{Dir: dir}, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "Started by user admin\n[Pipeline] sh\n+ make\n[Pipeline] End of Pipeline\nFinished: SUCCESS\n", string(all))
+
+	tail, err := logs.BuildLog(&Build{Dir: dir}, 30)
+	require.NoError(t, err)
+	assert.Equal(t, "Finished: SUCCESS\n", string(tail), "a line cut by the byte budget is dropped")
+}
