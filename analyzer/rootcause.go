@@ -1,0 +1,327 @@
+package analyzer
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cidiff/cidiff/jenkins"
+)
+
+// rootKind says why a root difference is a root.
+type rootKind int
+
+const (
+	// rootFailure: a step failed, was aborted or never ended on at least one side.
+	rootFailure rootKind = iota
+	// rootMissingScope: a whole stage (or the whole build) did not run on one side, and no
+	// earlier failure on that side explains it.
+	rootMissingScope
+	// rootOneSided: a step ran on one side only (or was not executed on one side) while the
+	// rest of its stage ran on both, and no failure explains it.
+	rootOneSided
+)
+
+// consequenceKind says how a consequence follows from its root.
+type consequenceKind int
+
+const (
+	consNeverRan consequenceKind = iota + 1
+	consRecovery
+	consInMissingScope
+)
+
+// item is a difference under analysis.
+type item struct {
+	d *Difference
+	a *aligned
+	// root is nil for a root; otherwise the root item this one follows from.
+	root *item
+	cons consequenceKind
+	// consSide is the side on which the consequence shows (where the step did not run, or
+	// ran only).
+	consSide Side
+	kind     rootKind
+	// side is, for a root, the side that deviates: the failing side (staging when both
+	// failed differently), the side missing the stage or step.
+	side Side
+	// scope is the stage path a root explains on its side: the failing step's stage, or the
+	// stage prefix that is missing entirely.
+	scope []string
+}
+
+// event is a root on one side that later absences on that side may follow from.
+type event struct {
+	it    *item
+	scope []string
+}
+
+// sideView indexes one side's steps for the scope rules.
+type sideView struct {
+	steps []*logicalStep
+	// byStage is the side's steps per stage path, in order.
+	byStage map[string][]*logicalStep
+	// entry maps a side's step to its aligned entry.
+	entry map[*logicalStep]*aligned
+}
+
+func newSideView(steps []*logicalStep, entries []*aligned, side Side) *sideView {
+	v := &sideView{steps: steps, byStage: map[string][]*logicalStep{}, entry: map[*logicalStep]*aligned{}}
+	for _, s := range steps {
+		v.byStage[s.stage] = append(v.byStage[s.stage], s)
+	}
+	for _, a := range entries {
+		if ls := a.side(side); ls != nil {
+			v.entry[ls] = a
+		}
+	}
+	return v
+}
+
+// span returns the first and last index of the side's steps within the stage prefix.
+func (v *sideView) span(prefix []string) (first, last int, ok bool) {
+	first, last = -1, -1
+	for _, s := range v.steps {
+		if hasPrefix(s.path, prefix) {
+			if first < 0 {
+				first = s.index
+			}
+			last = s.index
+		}
+	}
+	return first, last, first >= 0
+}
+
+// has reports whether the side ran any step within the stage prefix.
+func (v *sideView) has(prefix []string) bool {
+	_, _, ok := v.span(prefix)
+	return ok
+}
+
+// attribute finds the root of every difference of a pair. It walks the differences in
+// execution order and applies, per difference:
+//
+//  1. A step that did not run on side X (MISSING or NOT_EXECUTED) follows from the most recent
+//     earlier root on X whose scope covers it: the same stage, a stage inside it, the stage
+//     enclosing it, or a stage that ran after it in sequence (not a parallel sibling: two
+//     sibling stages are sequential when, on the side that ran both, every step of the first
+//     came before every step of the second).
+//  2. A step that ran on X only, right after a failure on X in the same stage (only X-only
+//     steps in between), is a recovery step of that failure; so is an X-only step in
+//     "Declarative: Post Actions" after any failure on X.
+//  3. Otherwise the difference is a root. A root where X has no step at all in some enclosing
+//     stage (or in the whole build) covers that stage: later differences inside it follow
+//     from it. A root where a step failed covers the step's stage.
+func attribute(items []*item, prodView, stagingView *sideView) {
+	events := map[Side][]event{}
+	views := map[Side]*sideView{SideProd: prodView, SideStaging: stagingView}
+	itemOf := map[*aligned]*item{}
+	for _, it := range items {
+		itemOf[it.a] = it
+	}
+	for _, it := range items {
+		path := it.a.any().path
+		// Rule 1: did not run on X.
+		for _, x := range []Side{SideStaging, SideProd} {
+			if !absent(it.a.status(x)) {
+				continue
+			}
+			if r := blame(events[x], path, x, views); r != nil {
+				it.root, it.cons, it.consSide = r, consNeverRan, x
+				if r.kind == rootMissingScope {
+					it.cons = consInMissingScope
+				}
+				break
+			}
+		}
+		// Rule 2: recovery, ran on X only.
+		if it.root == nil {
+			for _, x := range []Side{SideStaging, SideProd} {
+				if it.a.side(x) == nil || it.a.side(other(x)) != nil {
+					continue
+				}
+				if r := recoveryOf(it, x, views[x], itemOf, events[x]); r != nil {
+					it.root, it.cons, it.consSide = r, consRecovery, x
+					break
+				}
+			}
+		}
+		if it.root != nil {
+			for it.root.root != nil {
+				it.root = it.root.root
+			}
+			continue
+		}
+		// Rule 3: a root.
+		it.kind = rootOneSided
+		for _, x := range []Side{SideStaging, SideProd} {
+			if bad(it.a.status(x)) {
+				it.kind, it.side, it.scope = rootFailure, x, path
+				break
+			}
+		}
+		for _, x := range []Side{SideStaging, SideProd} {
+			st := it.a.status(x)
+			if absent(st) {
+				if scope, ok := missingScope(views[x], path); ok {
+					if it.kind != rootFailure {
+						it.kind, it.side, it.scope = rootMissingScope, x, scope
+					}
+					events[x] = append(events[x], event{it, scope})
+				} else if it.kind == rootOneSided && it.side == "" {
+					it.side = x
+				}
+			}
+			if bad(st) {
+				events[x] = append(events[x], event{it, path})
+			}
+		}
+		if it.side == "" {
+			it.side = SideStaging
+		}
+	}
+}
+
+// blame returns the most recent root on side x whose scope covers a step at path.
+func blame(evs []event, path []string, x Side, views map[Side]*sideView) *item {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if covers(evs[i].scope, path, x, views) {
+			return evs[i].it
+		}
+	}
+	return nil
+}
+
+// covers reports whether a root at stage scope explains that a later step at path did not run.
+func covers(scope, path []string, x Side, views map[Side]*sideView) bool {
+	if hasPrefix(path, scope) || hasPrefix(scope, path) {
+		return true
+	}
+	c := 0
+	for c < len(scope) && c < len(path) && scope[c] == path[c] {
+		c++
+	}
+	a, b := scope[:c+1], path[:c+1]
+	// Prefer the other side's order: there both stages usually ran.
+	for _, v := range []*sideView{views[other(x)], views[x]} {
+		_, lastA, okA := v.span(a)
+		firstB, _, okB := v.span(b)
+		if okA && okB {
+			return lastA < firstB
+		}
+	}
+	// Neither side ran both: top-level stages are sequential in every Declarative pipeline.
+	return c == 0
+}
+
+// recoveryOf returns the failure a step that ran on side x only recovers from, or nil.
+func recoveryOf(it *item, x Side, v *sideView, itemOf map[*aligned]*item, evs []event) *item {
+	ls := it.a.side(x)
+	seq := v.byStage[ls.stage]
+	pos := -1
+	for i, s := range seq {
+		if s == ls {
+			pos = i
+			break
+		}
+	}
+	for i := pos - 1; i >= 0; i-- {
+		e := v.entry[seq[i]]
+		prev := itemOf[e]
+		if prev != nil && bad(e.status(x)) {
+			return prev
+		}
+		if e.prod != nil && e.staging != nil {
+			break
+		}
+	}
+	if len(ls.path) > 0 && strings.HasPrefix(ls.path[0], "Declarative: Post Actions") {
+		for i := len(evs) - 1; i >= 0; i-- {
+			if evs[i].it.kind == rootFailure {
+				return evs[i].it
+			}
+		}
+	}
+	return nil
+}
+
+// missingScope returns the shortest stage prefix of path in which side v ran no step at all;
+// the empty path when the side ran no step anywhere.
+func missingScope(v *sideView, path []string) ([]string, bool) {
+	if len(v.steps) == 0 {
+		return []string{}, true
+	}
+	for n := 1; n <= len(path); n++ {
+		if !v.has(path[:n]) {
+			return path[:n], true
+		}
+	}
+	return nil, false
+}
+
+// consequenceReason explains in one line how a difference follows from its root.
+func consequenceReason(it *item) string {
+	r := it.root
+	name := stepName(r)
+	x := it.consSide
+	switch it.cons {
+	case consRecovery:
+		return fmt.Sprintf("ran on %s only, to recover from %s %s there", x, name, failedVerb(r.a.status(x)))
+	case consInMissingScope:
+		if len(r.scope) == 0 {
+			return fmt.Sprintf("never ran on %s: no shell step ran on %s at all (see %s)", x, x, name)
+		}
+		return fmt.Sprintf("never ran on %s: stage %s did not run there (see %s)", x, strings.Join(r.scope, "/"), name)
+	default:
+		verb := "never ran"
+		if it.a.status(x) == jenkins.StatusNotExecuted {
+			verb = "was not executed"
+		}
+		return fmt.Sprintf("%s on %s after %s %s there", verb, x, name, failedVerb(r.a.status(x)))
+	}
+}
+
+func failedVerb(s jenkins.Status) string {
+	switch s {
+	case jenkins.StatusAborted:
+		return "was aborted"
+	case jenkins.StatusUnknown:
+		return "never ended"
+	case jenkins.StatusMissing, jenkins.StatusNotExecuted:
+		return "did not run"
+	default:
+		return "failed"
+	}
+}
+
+// stepName names a root step for a reason: ‘label’ (stage), or the script hash.
+func stepName(r *item) string {
+	label := r.d.Label
+	if strings.TrimSpace(label) == "" {
+		label = "unlabelled step " + r.d.Step
+	} else {
+		label = "‘" + label + "’"
+	}
+	if r.d.Stage == "" {
+		return label
+	}
+	return label + " (" + r.d.Stage + ")"
+}
+
+func other(s Side) Side {
+	if s == SideProd {
+		return SideStaging
+	}
+	return SideProd
+}
+
+func hasPrefix(path, prefix []string) bool {
+	if len(prefix) > len(path) {
+		return false
+	}
+	for i := range prefix {
+		if path[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
