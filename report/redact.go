@@ -28,7 +28,8 @@ func keyLooksLikePath(key string) bool {
 			return true
 		}
 	}
-	return false
+	// credentialsId, tokenName: Jenkins names a credential by id; the id is no secret.
+	return strings.HasSuffix(k, "id") || strings.HasSuffix(k, "name")
 }
 
 // valueIsHarmless reports whether an assigned value is not itself a secret: already masked
@@ -127,7 +128,12 @@ var redactRules = []redactRule{
 				return false
 			}
 			quoted := func(x string) bool { return strings.HasSuffix(x, `"`) || strings.HasSuffix(x, `'`) }
-			return !quoted(g("k")) && !quoted(g("s")) && !lineStart
+			if quoted(g("k")) || quoted(g("s")) {
+				return false
+			}
+			// A YAML key or header starts its line and is one word: "Class.Name: message"
+			// is a Java exception, not an assignment.
+			return !lineStart || strings.ContainsAny(g("k"), ".")
 		},
 	},
 }

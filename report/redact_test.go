@@ -106,3 +106,13 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+func TestRedactKeepsCredentialNames(t *testing.T) {
+	for _, s := range []string{
+		"org.jenkinsci.plugins.credentialsbinding.impl.CredentialNotFoundException: docs-push-token",
+		"withCredentials([string(credentialsId: 'docs-push-token', variable: 'TOKEN')])",
+		"credentialsId=docs-push-token",
+	} {
+		assert.Equal(t, s, Redact(s))
+	}
+}
