@@ -308,7 +308,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 			d.Evidence = append(d.Evidence, fmt.Sprintf("%s step log not available: %v", x, err))
 		}
 		failLog = data
-		text := string(data)
+		text := cleanLog(data)
 		if ls.step.Error != "" {
 			text += "\n" + ls.step.Error
 		}
@@ -334,7 +334,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 				looked = "no build log"
 			} else {
 				lines = countLines(string(data))
-				classify(string(data))
+				classify(cleanLog(data))
 				looked = fmt.Sprintf("no rule matched the %s of the %s build log", plural(lines, "line"), x)
 				if c.opts.Classifier == nil {
 					looked = "no knowledge base to match the build log against"
@@ -568,6 +568,15 @@ func matchEvidence(m Match) []string {
 		return []string{l}
 	}
 	return nil
+}
+
+// cleanLog is a log as the knowledge base reads it: without console notes, colour codes and
+// timestamps, so that a matched line reads as the step printed it.
+func cleanLog(data []byte) string {
+	if len(data) == 0 {
+		return ""
+	}
+	return strings.Join(logLines(data), "\n") + "\n"
 }
 
 // plural is "1 line", "2 lines".

@@ -265,7 +265,7 @@ func consequenceReason(it *item) string {
 	x := it.consSide
 	switch it.cons {
 	case consRecovery:
-		return fmt.Sprintf("ran on %s only, to recover from %s %s there", x, name, failedVerb(r.a.status(x)))
+		return fmt.Sprintf("ran on %s only, to recover after %s %s there", x, name, failedVerb(r.a.status(x)))
 	case consInMissingScope:
 		if len(r.scope) == 0 {
 			return fmt.Sprintf("never ran on %s: no shell step ran on %s at all (see %s)", x, x, name)

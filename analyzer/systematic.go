@@ -104,6 +104,10 @@ func fisherGreater(a, b, c, d int) float64 {
 	if n == 0 {
 		return 1
 	}
+	if a <= max(0, col1-(n-row1)) {
+		// Every table with these margins has a or more: no rounding error on the sure event.
+		return 1
+	}
 	logDenom := logChoose(n, col1)
 	p := 0.0
 	for x := a; x <= min(row1, col1); x++ {
