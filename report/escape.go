@@ -2,7 +2,9 @@ package report
 
 import (
 	"html"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // zwsp is a zero-width space as an entity. Put after @ and # it stops GitHub from turning
@@ -83,4 +85,28 @@ func mdFence(info, body string) string {
 	fence := strings.Repeat("`", max(3, longest+1))
 	body = strings.TrimRight(body, "\n")
 	return fence + info + "\n" + body + "\n" + fence + "\n"
+}
+
+// ansiSeq matches terminal escape sequences: CSI (colours, cursor moves), OSC (window titles,
+// hyperlinks; ended by BEL or ST) and two-byte escapes.
+var ansiSeq = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$)|\x1b[@-Z\\-_]?`)
+
+// clean removes terminal escape sequences and other control characters (tabs stay) from text
+// read from builds, and replaces invalid UTF-8: what remains is the text a person saw in the
+// Jenkins console, safe to put in any format.
+func clean(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	s = ansiSeq.ReplaceAllString(strings.ToValidUTF8(s, "\uFFFD"), "")
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool {
+	return r != '\t' && (r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0)
 }

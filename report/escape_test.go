@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -88,6 +89,34 @@ func FuzzMdText(f *testing.F) {
 			if (got[i] == '@' || got[i] == '#') && !strings.HasPrefix(got[i+1:], zwsp) && !(i >= 1 && strings.HasSuffix(got[:i+1], "&#")) {
 				t.Fatalf("mdText(%q) = %q: unguarded %c at %d", s, got, got[i], i)
 			}
+		}
+	})
+}
+
+func TestClean(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "error: boom\tx", "error: boom\tx"},
+		{"colour", "\x1b[1;31mFAILED\x1b[0m test", "FAILED test"},
+		{"osc title", "a\x1b]0;pwned\x07b", "ab"},
+		{"osc st", "a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b", "alinkb"},
+		{"cursor", "50%\x1b[2K\r100%", "50%100%"},
+		{"nul and bell", "a\x00b\x07c", "abc"},
+		{"invalid utf8", "a\xffb", "a\uFFFDb"},
+		{"c1", "a\u0085b", "ab"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, clean(tc.in))
+		})
+	}
+}
+
+func FuzzClean(f *testing.F) {
+	f.Add("\x1b[31mx\x1b]0;t\x07")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := clean(s)
+		if strings.IndexFunc(got, isControl) >= 0 || !utf8.ValidString(got) {
+			t.Fatalf("clean(%q) = %q", s, got)
 		}
 	})
 }

@@ -102,6 +102,7 @@ func fixtureComparison() *analyzer.Comparison {
 							payloadImg,
 							"+ git push https://" + fixtureGitHubToken + "@github.com/apache/tvm.git",
 							"fatal: unable to access 'https://tvm-bot:" + payloadURLSecret + "@github.com/apache/tvm.git/': The requested URL returned error: 403",
+							"\x1b[31mERROR\x1b[0m terminal \x1b]0;pwned-title\x07payload done",
 							"```",
 							"</details>",
 						},

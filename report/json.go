@@ -123,7 +123,7 @@ func writeJSON(w io.Writer, c *analyzer.Comparison, opts Options) error {
 }
 
 // redactedCopy deep-copies c through JSON (so the caller's comparison stays as it was) and
-// redacts every string in the copy.
+// cleans (escape sequences out) and redacts every string in the copy.
 func redactedCopy(c *analyzer.Comparison) (*analyzer.Comparison, error) {
 	data, err := json.Marshal(c)
 	if err != nil {
@@ -143,7 +143,7 @@ func redactValue(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.String:
 		if v.CanSet() {
-			v.SetString(Redact(v.String()))
+			v.SetString(cleanRedact(v.String()))
 		}
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
@@ -162,7 +162,7 @@ func redactValue(v reflect.Value) {
 	case reflect.Map:
 		if v.Type().Elem().Kind() == reflect.String {
 			for _, k := range v.MapKeys() {
-				v.SetMapIndex(k, reflect.ValueOf(Redact(v.MapIndex(k).String())).Convert(v.Type().Elem()))
+				v.SetMapIndex(k, reflect.ValueOf(cleanRedact(v.MapIndex(k).String())).Convert(v.Type().Elem()))
 			}
 		}
 	}

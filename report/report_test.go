@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/cidiff/cidiff/analyzer"
 	"github.com/stretchr/testify/assert"
@@ -26,7 +27,7 @@ func TestWriteRedactsEverywhere(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			out := string(render(t, format, fixtureOptions()))
 			for _, s := range secretsInFixture() {
-				assert.NotContains(t, out, s)
+				assert.False(t, strings.Contains(out, s), "secret %q in %s", s, format)
 			}
 			assert.Contains(t, out, "ghp_****", "the kind of credential stays readable")
 		})
@@ -280,4 +281,98 @@ func expectedSelftest(c *analyzer.Comparison) []string {
 		lines = append(lines, count("job", j, func(f finding) bool { return f.job == j }, func(p analyzer.Pair) bool { return p.Job == j }, false))
 	}
 	return lines
+}
+
+// TestAnalyzerOutput renders the analyzer's own golden comparison of TVM-shaped builds (its
+// JSON, read back into the model): every root difference becomes one finding, every
+// consequence finds its root, and the HTML filters agree with the data in a real browser.
+func TestAnalyzerOutput(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "analyzer", "testdata", "compare", "tvm.json"))
+	if os.IsNotExist(err) {
+		t.Skip("analyzer golden comparison not present")
+	}
+	require.NoError(t, err)
+	var c analyzer.Comparison
+	require.NoError(t, json.Unmarshal(data, &c))
+	opts := fixtureOptions()
+
+	v := newView(&c, opts)
+	roots, consequences, grouped := 0, 0, 0
+	for _, p := range c.Pairs {
+		for _, d := range p.Differences {
+			if d.ConsequenceOf == nil {
+				roots++
+			} else {
+				consequences++
+			}
+		}
+	}
+	shown := 0
+	for _, p := range v.Pairs {
+		shown += len(p.Findings)
+		for _, f := range p.Findings {
+			grouped += len(f.Consequences)
+		}
+	}
+	assert.Equal(t, roots, shown, "one finding per root difference")
+	assert.Equal(t, consequences, grouped, "every consequence grouped under its root")
+
+	for _, f := range Formats {
+		var buf bytes.Buffer
+		require.NoError(t, Write(&buf, &c, f, opts), f)
+		assert.Contains(t, buf.String(), string(c.Verdict), f)
+		if f == FormatMarkdown {
+			_, _ = splitFences(t, buf.String())
+		}
+		if f == FormatHTML {
+			path := filepath.Join(t.TempDir(), "tvm.html")
+			require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+			page := openInBrowser(t, path, "selftest")
+			assert.Empty(t, page.Console)
+			m := regexp.MustCompile(`(?s)<pre id="selftest">(.*?)</pre>`).FindStringSubmatch(page.DOM)
+			require.NotNil(t, m)
+			assert.Equal(t, expectedSelftest(&c), strings.Split(strings.TrimSpace(m[1]), "\n"))
+		}
+	}
+}
+
+// TestTextFitsWidth checks the text report against the terminal width: tables always fit;
+// a longer line holds a word that cannot be broken without losing its use (a URL, a Java
+// class name).
+func TestTextFitsWidth(t *testing.T) {
+	for _, width := range []int{60, 72, 100, 160} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			opts := fixtureOptions()
+			opts.Width = width
+			for _, line := range strings.Split(string(render(t, FormatText, opts)), "\n") {
+				n := utf8.RuneCountInString(line)
+				if n <= width {
+					continue
+				}
+				if strings.ContainsAny(line, "│┌└├") {
+					t.Errorf("table line of %d > %d: %q", n, width, line)
+					continue
+				}
+				longest := 0
+				for _, w := range strings.Fields(line) {
+					longest = max(longest, utf8.RuneCountInString(w))
+				}
+				assert.Greater(t, longest, width/2, "line of %d > %d has no unbreakable word: %q", n, width, line)
+			}
+		})
+	}
+}
+
+func TestTextColor(t *testing.T) {
+	opts := fixtureOptions()
+	plainOut := string(render(t, FormatText, opts))
+	assert.NotContains(t, plainOut, "\x1b", "no escape without Color")
+	opts.Color = true
+	colored := string(render(t, FormatText, opts))
+	assert.True(t, strings.HasPrefix(colored, ansiBold+ansiRed+"NO-GO"+ansiReset), "the verdict is red")
+	assert.NotContains(t, colored, "pwned-title", "escape sequences from logs never reach the terminal")
+	assert.NotContains(t, colored, "\x1b]", "no OSC sequence")
+	for _, f := range Formats {
+		assert.False(t, strings.Contains(string(render(t, f, fixtureOptions())), "pwned-title"), "escape sequence in %s", f)
+	}
 }

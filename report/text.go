@@ -38,21 +38,39 @@ func (t *textWriter) line(format string, args ...any) {
 	fmt.Fprintf(t.w, format+"\n", args...)
 }
 
-// table renders rows under header, fitted to the terminal width.
-func (t *textWriter) table(indent string, header []string, rows [][]string) error {
-	var sb strings.Builder
-	tb := tablewriter.NewTable(&sb,
-		tablewriter.WithMaxWidth(t.width-len(indent)),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-	)
-	tb.Header(header)
-	for _, r := range rows {
+// table renders rows under header, fitted to the terminal width: columns are given widths
+// that add up to what the terminal has (the widest shrink first) and every cell is wrapped to
+// its column beforehand, so tablewriter never has to guess.
+//
+// An optional table (one whose content the text repeats below it) is left out when its columns
+// cannot fit without breaking words.
+func (t *textWriter) table(indent string, header []string, rows [][]string, optional bool) error {
+	all := append([][]string{header}, rows...)
+	for _, r := range all {
 		for i := range r {
 			r[i] = plain(r[i])
 		}
+	}
+	widths, fits := fitColumns(all, t.width-len(indent)-(3*len(header)+1))
+	if !fits && optional {
+		return nil
+	}
+	for _, r := range all {
+		for i := range r {
+			r[i] = strings.Join(wrapHard(r[i], widths[i]), "\n")
+		}
+	}
+	var sb strings.Builder
+	tb := tablewriter.NewTable(&sb,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	tb.Header(all[0])
+	for _, r := range all[1:] {
 		if err := tb.Append(r); err != nil {
 			return fmt.Errorf("report: text table: %w", err)
 		}
@@ -64,6 +82,87 @@ func (t *textWriter) table(indent string, header []string, rows [][]string) erro
 		t.line("%s%s", indent, l)
 	}
 	return nil
+}
+
+// fitColumns returns column widths whose sum is at most avail. Each column first gets room
+// for its longest word (up to maxWord), so statuses and names do not break; the space left goes
+// to the columns with longer text, the widest capped first. When even the words do not fit,
+// fits is false and the widths break words (never below 4).
+func fitColumns(rows [][]string, avail int) (widths []int, fits bool) {
+	const minColumn, maxWord = 4, 16
+	var natural, floor []int
+	for _, r := range rows {
+		for i, c := range r {
+			for len(natural) <= i {
+				natural, floor = append(natural, 1), append(floor, 1)
+			}
+			natural[i] = max(natural[i], utf8.RuneCountInString(c))
+			for _, w := range strings.Fields(c) {
+				floor[i] = max(floor[i], min(utf8.RuneCountInString(w), maxWord))
+			}
+		}
+	}
+	total := func(cap int, floor []int) int {
+		n := 0
+		for i, w := range natural {
+			n += max(min(w, cap), floor[i])
+		}
+		return n
+	}
+	fits = total(0, floor) <= avail
+	if !fits {
+		for i := range floor {
+			floor[i] = min(natural[i], minColumn)
+		}
+	}
+	cap := 0
+	for _, w := range natural {
+		cap = max(cap, w)
+	}
+	for cap > 0 && total(cap, floor) > avail {
+		cap--
+	}
+	widths = make([]int, len(natural))
+	for i, w := range natural {
+		widths[i] = max(min(w, cap), floor[i])
+	}
+	return widths, fits
+}
+
+// wrapWords breaks s into lines of at most width runes at spaces; a word longer than width
+// (a URL) keeps its own line whole, so it stays usable.
+func wrapWords(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = w
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// wrapHard is wrapWords that also breaks words longer than width: table cells must fit.
+func wrapHard(s string, width int) []string {
+	var out []string
+	for _, l := range wrapWords(s, width) {
+		r := []rune(l)
+		for len(r) > width {
+			out = append(out, string(r[:width]))
+			r = r[width:]
+		}
+		out = append(out, string(r))
+	}
+	return out
 }
 
 // plain makes s safe for a terminal: control characters (ESC above all, which could rewrite
@@ -102,7 +201,11 @@ func (t *textWriter) render(v *view) error {
 	if v.NoGo {
 		verdict = t.style(v.Verdict, ansiBold, ansiRed)
 	}
-	t.line("%s%s", verdict, plain(strings.TrimPrefix(v.headline(), v.Verdict)))
+	head := wrapWords(plain(v.headline()), t.width)
+	head[0] = verdict + strings.TrimPrefix(head[0], v.Verdict)
+	for _, l := range head {
+		t.line("%s", l)
+	}
 	t.line("%s", t.style(plain(fmt.Sprintf("%s vs %s · generated %s", v.ProdName, v.StagingName, v.Generated)), ansiDim))
 	t.line("")
 
@@ -124,7 +227,7 @@ func (t *textWriter) render(v *view) error {
 		[]string{"unpaired " + v.StagingName, fmt.Sprint(s.UnpairedStaging), "", ""},
 		[]string{"unreadable inputs", fmt.Sprint(len(v.Errors)), "", ""},
 	)
-	if err := t.table("", []string{"class", "differences", "findings", "blocks launch"}, rows); err != nil {
+	if err := t.table("", []string{"class", "differences", "findings", "blocks launch"}, rows, false); err != nil {
 		return err
 	}
 
@@ -146,7 +249,7 @@ func (t *textWriter) render(v *view) error {
 		for _, p := range identical {
 			rows = append(rows, []string{p.Job, shortRev(p.Revision), p.Prod.Number + " " + p.Prod.Result, p.Staging.Number + " " + p.Staging.Result})
 		}
-		if err := t.table("  ", []string{"job", "revision", v.ProdName, v.StagingName}, rows); err != nil {
+		if err := t.table("  ", []string{"job", "revision", v.ProdName, v.StagingName}, rows, false); err != nil {
 			return err
 		}
 	}
@@ -160,7 +263,7 @@ func (t *textWriter) render(v *view) error {
 				fmt.Sprintf("%d/%d", sy.StagingFailures, sy.StagingRuns), fmt.Sprintf("%d/%d", sy.ProdFailures, sy.ProdRuns),
 				sy.PValue, strings.Join(sy.Jobs, ", "), sy.Reason})
 		}
-		if err := t.table("  ", []string{"stage", "label", v.StagingName + " failed", v.ProdName + " failed", "p", "jobs", "reason"}, rows); err != nil {
+		if err := t.table("  ", []string{"stage", "label", v.StagingName + " failed", v.ProdName + " failed", "p", "jobs", "reason"}, rows, false); err != nil {
 			return err
 		}
 	}
@@ -177,7 +280,7 @@ func (t *textWriter) render(v *view) error {
 				rows = append(rows, []string{name, u.Short(), u.Result, shortRev(u.Revision), u.Reason, u.Where()})
 			}
 		}
-		if err := t.table("  ", []string{"side", "build", "result", "revision", "reason", "link"}, rows); err != nil {
+		if err := t.table("  ", []string{"side", "build", "result", "revision", "reason", "link"}, rows, false); err != nil {
 			return err
 		}
 	}
@@ -185,14 +288,14 @@ func (t *textWriter) render(v *view) error {
 		t.line("")
 		t.line("%s", t.style(fmt.Sprintf("UNREADABLE INPUTS (%d)", len(v.Errors)), ansiBold, ansiYellow))
 		for _, e := range v.Errors {
-			t.line("  %s %s: %s", plain(string(e.Side)), plain(e.Dir), plain(e.Error))
+			t.para("  ", "    ", fmt.Sprintf("%s %s: %s", e.Side, e.Dir, e.Error))
 		}
 	}
 	if len(v.Warnings) > 0 {
 		t.line("")
 		t.line("%s", t.style("WARNINGS", ansiBold))
 		for _, w := range v.Warnings {
-			t.line("  - %s", plain(w))
+			t.para("  - ", "    ", w)
 		}
 	}
 	return nil
@@ -205,11 +308,16 @@ func (t *textWriter) pair(n, total int, p pairView) error {
 	}
 	t.line("%s  %s", t.style(plain(fmt.Sprintf("PAIR %d/%d  %s @ %s", n, total, p.Job, shortRev(p.Revision))), ansiBold), tag)
 	for _, b := range []buildView{p.Prod, p.Staging} {
-		t.line("  %-8s %s  %s  %s", b.Side, plain(b.Short()), plain(b.Result), plain(b.Where()))
+		t.para("  ", "           ", fmt.Sprintf("%-8s %s  %s  %s", b.Side, b.Short(), b.Result, b.Where()))
 	}
+	rev := "revision " + orDash(p.Revision)
+	if p.Prod.Base != "" || p.Staging.Base != "" {
+		rev += fmt.Sprintf(", merged with %s (prod) / %s (staging)", shortRev(p.Prod.Base), shortRev(p.Staging.Base))
+	}
+	t.para("  ", "    ", rev)
 	for _, older := range [][]buildView{p.OlderProd, p.OlderStaging} {
 		for _, b := range older {
-			t.line("  %-8s %s  %s  (older build of the same revision)  %s", b.Side, plain(b.Short()), plain(b.Result), plain(b.Where()))
+			t.para("  ", "           ", fmt.Sprintf("%-8s %s  %s  (older build of the same revision)  %s", b.Side, b.Short(), b.Result, b.Where()))
 		}
 	}
 	if len(p.Findings) > 0 {
@@ -220,7 +328,7 @@ func (t *textWriter) pair(n, total int, p pairView) error {
 				rows = append(rows, []string{fmt.Sprintf("%d.%d", i+1, j+1), "↳ " + orDash(c.Stage), orDash(c.Label), c.ProdStatus, c.StagingStatus, "consequence", c.Outcome()})
 			}
 		}
-		if err := t.table("  ", []string{"#", "stage", "label", "prod", "staging", "class/cause", "outcome"}, rows); err != nil {
+		if err := t.table("  ", []string{"#", "stage", "label", "prod", "staging", "class/cause", "outcome"}, rows, true); err != nil {
 			return err
 		}
 	}
@@ -230,15 +338,20 @@ func (t *textWriter) pair(n, total int, p pairView) error {
 	if len(p.BothFailed) > 0 {
 		t.line("  failed on both sides (not differences):")
 		for _, b := range p.BothFailed {
-			t.line("    %s: %s / %s", plain(diffView{Stage: b.Stage, Label: b.Label}.Name()),
-				plain(b.ProdStatus+" "+b.ProdError), plain(b.StagingStatus+" "+b.StagingError))
+			t.para("    ", "      ", fmt.Sprintf("%s: %s %s / %s %s", diffView{Stage: b.Stage, Label: b.Label}.Name(),
+				b.ProdStatus, b.ProdError, b.StagingStatus, b.StagingError))
 		}
 	}
 	return nil
 }
 
 func (t *textWriter) finding(n int, f findingView) {
-	t.line("  [%d] %s — %s, %s", n, plain(f.Name()), plain(f.ClassCause()), t.outcome(f.diffView))
+	head := fmt.Sprintf("  [%d] %s — %s, ", n, plain(f.Name()), plain(f.ClassCause()))
+	if utf8.RuneCountInString(head+f.Outcome()) <= t.width {
+		t.line("%s%s", head, t.outcome(f.diffView))
+	} else {
+		t.para("", "      ", head+f.Outcome())
+	}
 	t.field("reason", f.Reason)
 	if f.Waived {
 		t.field("waived", f.WaiverReason)
@@ -263,8 +376,12 @@ func (t *textWriter) finding(n int, f findingView) {
 		}
 		t.field(s.Side, strings.Join(parts, " · "))
 	}
-	for _, c := range f.Consequences {
-		t.field("then", fmt.Sprintf("%s: %s → %s", c.Name(), c.ProdStatus, c.StagingStatus))
+	if k := len(f.Consequences); k > 0 {
+		var names []string
+		for _, c := range f.Consequences {
+			names = append(names, fmt.Sprintf("%s (%s → %s)", c.Name(), c.ProdStatus, c.StagingStatus))
+		}
+		t.field("then", fmt.Sprintf("%d later %s follow from this: %s", k, plural(k, "difference", "differences"), strings.Join(names, "; ")))
 	}
 	if len(f.Evidence) > 0 {
 		t.line("      evidence:")
@@ -275,11 +392,35 @@ func (t *textWriter) finding(n int, f findingView) {
 	}
 }
 
+// para prints text wrapped to the terminal, the first line after first, the others after rest.
+func (t *textWriter) para(first, rest, text string) {
+	text = plain(text)
+	if utf8.RuneCountInString(first+text) <= t.width {
+		t.line("%s%s", first, text)
+		return
+	}
+	for i, l := range wrapWords(plain(text), max(20, t.width-len(rest))) {
+		if i == 0 {
+			t.line("%s%s", first, l)
+		} else {
+			t.line("%s%s", rest, l)
+		}
+	}
+}
+
+// field prints "name: value" wrapped to the terminal with a hanging indent.
 func (t *textWriter) field(name, value string) {
 	if value == "" {
 		return
 	}
-	t.line("      %-8s %s", name+":", clip(plain(value), max(20, t.width*3-14)))
+	const indent = "               " // 6 + "name:" padded to 8 + 1
+	for i, l := range wrapWords(plain(value), max(20, t.width-len(indent))) {
+		if i == 0 {
+			t.line("      %-8s %s", name+":", l)
+		} else {
+			t.line("%s%s", indent, l)
+		}
+	}
 }
 
 func (t *textWriter) outcome(d diffView) string {

@@ -183,7 +183,7 @@ type matrixCell struct {
 
 // newView builds the view of c: every string from a build or log goes through Redact here.
 func newView(c *analyzer.Comparison, opts Options) *view {
-	r := Redact
+	r := cleanRedact
 	v := &view{
 		Generated:   opts.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		Verdict:     string(c.Verdict),
@@ -352,7 +352,7 @@ func refOf(d *analyzer.Difference) analyzer.StepRef {
 }
 
 func newDiffView(id string, d *analyzer.Difference, p pairView) diffView {
-	r := Redact
+	r := cleanRedact
 	dv := diffView{
 		ID:            id,
 		Stage:         r(d.Stage),
@@ -425,9 +425,9 @@ func newStepView(side string, s *analyzer.StepDetail, status jenkins.Status, bui
 	if s.ExitCode != nil {
 		sv.ExitCode = strconv.Itoa(*s.ExitCode)
 	}
-	sv.Error = Redact(s.Error)
+	sv.Error = cleanRedact(s.Error)
 	if s.Node != nil {
-		sv.Node = Redact(*s.Node)
+		sv.Node = cleanRedact(*s.Node)
 		if sv.Node == "" {
 			sv.Node = "built-in"
 		}
@@ -440,7 +440,7 @@ func newStepView(side string, s *analyzer.StepDetail, status jenkins.Status, bui
 }
 
 func newBuildView(side string, b analyzer.BuildRef, base string) buildView {
-	r := Redact
+	r := cleanRedact
 	bv := buildView{
 		Side:     side,
 		Job:      r(b.Job),
@@ -463,13 +463,16 @@ func newBuildView(side string, b analyzer.BuildRef, base string) buildView {
 	return bv
 }
 
+// cleanRedact is what every string from a build goes through: escapes out, secrets masked.
+func cleanRedact(s string) string { return Redact(clean(s)) }
+
 func redactAll(ss []string) []string {
 	if ss == nil {
 		return nil
 	}
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = Redact(s)
+		out[i] = cleanRedact(s)
 	}
 	return out
 }
