@@ -241,17 +241,3 @@ func (s *stepsText) Add(dir string, b *jenkins.Build, err error) error {
 }
 
 func (s *stepsText) End() error { return nil }
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func shortRev(r string) string {
-	if len(r) > 12 {
-		return r[:12]
-	}
-	return r
-}
