@@ -26,6 +26,18 @@ type classifyJSON struct {
 	Matches     []analyzer.Match `json:"matches,omitempty"`
 }
 
+// rulesExample is the rules-file format shown by --help (a test parses it).
+const rulesExample = `  rules:
+    - id: docs-token-denied          # kebab-case, stable
+      class: controller              # executor|controller|flaky|environment|unknown
+      cause: docs_token_missing      # lower_snake_case
+      description: docs-push-token lacks access
+      patterns: ['Permission to apache/tvm-site\.git denied']   # Go regexps, case-insensitive
+      unless: ['retrying']           # optional: vetoes a match on the same line
+      tier: cause                    # optional: cause (default), symptom or generic
+      priority: 0                    # optional: tie-break on the same line
+`
+
 func runClassify(e *env, args []string) error {
 	fs := pflag.NewFlagSet("classify", pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -37,6 +49,10 @@ func runClassify(e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "Usage: cidiff classify [FILE|-] [--rules FILE] [--format text|json] [--all]")
 		fmt.Fprintln(e.stderr, "\nReads failure text from FILE (or standard input) and prints the class, cause and rule")
 		fmt.Fprintln(e.stderr, "of its most decisive line. Class is unknown, with an empty cause, when no rule matches.")
+		fmt.Fprintln(e.stderr, "\nA rules file is YAML; a rule with a built-in id replaces that rule:")
+		fmt.Fprint(e.stderr, rulesExample)
+		fmt.Fprintln(e.stderr, "List the built-in rules with --list-rules.")
+		fmt.Fprintln(e.stderr)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cidiff/cidiff/analyzer"
 )
 
 type classifyRun struct {
@@ -132,4 +134,10 @@ func TestClassifyHelp(t *testing.T) {
 	r := runClassifyCLI(t, "", "--help")
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stderr, "Usage: cidiff classify")
+	assert.Contains(t, r.stderr, rulesExample)
+	// The example in --help is a valid rules file.
+	rules, err := analyzer.ParseRules("help", []byte(rulesExample))
+	require.NoError(t, err)
+	m := analyzer.BuiltinKnowledgeBase().With(rules).Classify("remote: Permission to apache/tvm-site.git denied to bot.")
+	assert.Equal(t, "docs-token-denied", m.Rule)
 }
