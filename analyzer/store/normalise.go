@@ -1,7 +1,9 @@
 package store
 
 import (
+	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"regexp"
 	"strings"
@@ -80,7 +82,18 @@ func isHexLetter(r rune) bool { return (r >= 'a' && r <= 'f') || (r >= 'A' && r 
 
 // GroupID names the failure group of a message: the first 16 hex digits of the SHA-256 of its
 // normalised form. The same failure gets the same id on every rescan and in every database.
-func GroupID(msg string) string {
-	sum := sha256.Sum256([]byte(NormaliseMessage(msg)))
+func GroupID(msg string) string { return groupOf(NormaliseMessage(msg)) }
+
+func groupOf(normalised string) string {
+	sum := sha256.Sum256([]byte(normalised))
 	return hex.EncodeToString(sum[:8])
+}
+
+// upsertGroup records a failure group. Its example is the smallest message seen, so that the
+// row does not depend on the order in which builds were scanned.
+func upsertGroup(ctx context.Context, tx *sql.Tx, id, normalised, msg string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO failure_groups (id, normalised, example) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET example = excluded.example WHERE excluded.example < failure_groups.example`,
+		id, normalised, msg)
+	return err
 }

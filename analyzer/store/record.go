@@ -81,8 +81,7 @@ func (db *DB) RecordComparison(ctx context.Context, c Comparison) (int64, error)
 		}
 		if d.FailureMessage != "" {
 			g := GroupID(d.FailureMessage)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO failure_groups (id, normalised, example) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-				g, NormaliseMessage(d.FailureMessage), d.FailureMessage); err != nil {
+			if err := upsertGroup(ctx, tx, g, NormaliseMessage(d.FailureMessage), d.FailureMessage); err != nil {
 				return 0, fmt.Errorf("record comparison: %w", err)
 			}
 			group = g

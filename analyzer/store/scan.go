@@ -548,9 +548,8 @@ func (w *writer) writeChildren(ctx context.Context, tx *sql.Tx, buildID int64, b
 
 func (w *writer) insertFailure(ctx context.Context, tx *sql.Tx, buildID int64, col string, id int64, msg string) error {
 	norm := NormaliseMessage(msg)
-	group := GroupID(msg)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO failure_groups (id, normalised, example) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-		group, norm, msg); err != nil {
+	group := groupOf(norm)
+	if err := upsertGroup(ctx, tx, group, norm, msg); err != nil {
 		return err
 	}
 	var class, cause any

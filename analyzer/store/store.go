@@ -16,8 +16,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -142,15 +144,36 @@ func Open(path string) (*DB, error) {
 	return db, nil
 }
 
-// peekVersion reads user_version through a read-only connection, and checks that a file without
-// a version is empty rather than some other program's database.
+// peekVersion returns the schema version of an existing file without changing anything in its
+// directory. The version is SQLite's user_version, a field of the file header: when no WAL file
+// holds newer pages, the header is read directly, because even a read-only connection to a
+// WAL-mode database leaves -wal and -shm files behind. Otherwise (a WAL in use, or no version
+// yet) a read-only connection gives the authoritative answer, and for a file without a version
+// checks that it is empty rather than some other program's database.
 func peekVersion(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("history database: %w", err)
+	}
+	var hdr [100]byte
+	n, err := io.ReadFull(f, hdr[:])
+	f.Close()
+	if n == 0 {
+		return 0, nil // an empty file is a new database
+	}
+	if err != nil || string(hdr[:16]) != "SQLite format 3\x00" {
+		return 0, fmt.Errorf("history database %s: not a SQLite database", path)
+	}
+	v := int(binary.BigEndian.Uint32(hdr[60:64]))
+	if st, err := os.Stat(path + "-wal"); v != 0 && (err != nil || st.Size() == 0) {
+		return v, nil
+	}
+
 	sdb, err := sql.Open("sqlite3", dsn(path, true))
 	if err != nil {
 		return 0, fmt.Errorf("history database %s: %w", path, err)
 	}
 	defer sdb.Close()
-	var v int
 	if err := sdb.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("history database %s: not a SQLite database: %w", path, err)
 	}
