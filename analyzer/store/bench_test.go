@@ -64,3 +64,22 @@ func BenchmarkScanIncrementalOneNew(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFlaky ranks the 14,000 step runs and 400 test runs of the benchmark fixture.
+func BenchmarkFlaky(b *testing.B) {
+	f := benchFixture(b)
+	db, err := store.Open(filepath.Join(b.TempDir(), "h.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Scan(context.Background(), f.cands, store.ScanOptions{Instance: "prod", Read: readBuild}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		items, err := db.Flaky(context.Background(), store.FlakyQuery{})
+		if err != nil || len(items) == 0 {
+			b.Fatal(err, len(items))
+		}
+	}
+}

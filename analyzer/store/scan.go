@@ -141,7 +141,7 @@ func (db *DB) Scan(ctx context.Context, cands []Candidate, opts ScanOptions) (*S
 		go func() {
 			defer wg.Done()
 			for c := range jobsCh {
-				r := readOne(c, known, opts.Read)
+				r := readOne(c, known, opts)
 				select {
 				case results <- r:
 				case <-ctx.Done():
@@ -212,13 +212,15 @@ func (db *DB) Scan(ctx context.Context, cands []Candidate, opts ScanOptions) (*S
 	return res, nil
 }
 
-func readOne(c Candidate, known map[string]stored, read func(string) (*jenkins.Build, error)) readResult {
-	r := readResult{cand: c, fingerprint: fingerprint(c.Dir)}
+func readOne(c Candidate, known map[string]stored, opts ScanOptions) readResult {
+	// The base URL is part of the fingerprint: links are made from it, so a scan with another
+	// --url rewrites every build's links.
+	r := readResult{cand: c, fingerprint: fingerprint(c.Dir) + "url=" + opts.URL}
 	if s, ok := known[c.key()]; ok && s.completed && s.fingerprint == r.fingerprint {
 		r.skipped = true
 		return r
 	}
-	b, err := safeRead(read, c.Dir)
+	b, err := safeRead(opts.Read, c.Dir)
 	if err == nil && b == nil {
 		err = errors.New("reader returned no build")
 	}

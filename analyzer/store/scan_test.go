@@ -191,6 +191,13 @@ func TestScan(t *testing.T) {
 		require.NoError(t, rawDB(t, path2).QueryRow(`SELECT b.link, s.link FROM builds b JOIN steps s ON s.build_id = b.id`).Scan(&bl, &sl))
 		require.Equal(t, f.cands[0].Dir, bl)
 		require.Equal(t, f.cands[0].Dir, sl)
+
+		// A scan with a base URL rewrites the links of builds already recorded without one.
+		res, err := db2.Scan(context.Background(), f.cands, store.ScanOptions{Instance: "prod", URL: "https://ci.tlcpack.ai", Read: readBuild})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.BuildsUpdated)
+		require.NoError(t, rawDB(t, path2).QueryRow(`SELECT b.link FROM builds b`).Scan(&bl))
+		require.Equal(t, "https://ci.tlcpack.ai/job/tvm/job/feature%252Fx/5/", bl)
 	})
 
 	t.Run("DuplicateCandidates", func(t *testing.T) {

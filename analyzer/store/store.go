@@ -1,15 +1,3 @@
-// Package store keeps cidiff's build history in a SQLite file: `cidiff scan` records builds
-// into it, and `cidiff flaky`, `history` and `matrix` answer triage questions from it without
-// rereading a controller.
-//
-// It is the only package that imports the SQLite driver. The schema comes from the embedded
-// migrations/*.sql files, applied in name order, one transaction each, with the version kept in
-// both the schema_migrations table and SQLite's user_version. A database written by a newer
-// cidiff (a version this code does not know) is refused and never modified.
-//
-// Several processes may use one file at once: the database runs in WAL mode with a busy timeout,
-// and every write transaction takes the write lock when it begins, so writers queue instead of
-// failing.
 package store
 
 import (

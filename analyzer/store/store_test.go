@@ -110,6 +110,18 @@ func TestOpen(t *testing.T) {
 		require.Equal(t, before, snapshotDir(t, filepath.Dir(path)))
 	})
 
+	t.Run("PathWithURISpecials", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "my history #1?x=y%20.db")
+		db, err := store.Open(path)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		_, err = os.Stat(path)
+		require.NoError(t, err, "the file is created under its exact name")
+		db, err = store.Open(path)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+	})
+
 	t.Run("ErrDirectory", func(t *testing.T) {
 		_, err := store.Open(t.TempDir())
 		require.ErrorContains(t, err, "is a directory")

@@ -116,6 +116,7 @@ CREATE TABLE test_cases (
 );
 CREATE INDEX test_cases_build ON test_cases (build_id);
 CREATE INDEX test_cases_full_name ON test_cases (full_name);
+CREATE INDEX test_cases_name ON test_cases (name);
 
 -- failure_groups gathers failures with the same normalised message; id is a hash of it, so
 -- ids are the same on every rescan and in every database.
