@@ -141,3 +141,40 @@ func snapshotDir(t *testing.T, dir string) map[string][32]byte {
 	}
 	return m
 }
+
+// FuzzOpen feeds Open arbitrary file contents: it must answer with a database or an error that
+// names the file, never panic, and never accept a file that claims a newer schema.
+func FuzzOpen(f *testing.F) {
+	dir := f.TempDir()
+	good := filepath.Join(dir, "good.db")
+	db, err := store.Open(good)
+	require.NoError(f, err)
+	require.NoError(f, db.Close())
+	data, err := os.ReadFile(good)
+	require.NoError(f, err)
+	f.Add([]byte{})
+	f.Add(data)
+	f.Add(data[:100])
+	f.Add(data[:1024])
+	newer := append([]byte(nil), data...)
+	newer[63] = 99
+	f.Add(newer)
+	f.Add([]byte("SQLite format 3\x00garbage"))
+	f.Fuzz(func(t *testing.T, content []byte) {
+		path := filepath.Join(t.TempDir(), "fuzz.db")
+		require.NoError(t, os.WriteFile(path, content, 0o644))
+		db, err := store.Open(path)
+		if err != nil {
+			require.Contains(t, err.Error(), path)
+			return
+		}
+		defer db.Close()
+		v, err := db.Version()
+		require.NoError(t, err)
+		require.Equal(t, store.SchemaVersion(), v)
+		if len(content) >= 100 && string(content[:16]) == "SQLite format 3\x00" {
+			claimed := int(content[60])<<24 | int(content[61])<<16 | int(content[62])<<8 | int(content[63])
+			require.LessOrEqual(t, claimed, store.SchemaVersion(), "opened a database claiming version %d", claimed)
+		}
+	})
+}

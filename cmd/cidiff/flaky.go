@@ -47,7 +47,7 @@ func runFlaky(e *env, args []string) error {
 	defer db.Close()
 	items, err := db.Flaky(context.Background(), store.FlakyQuery{Instance: *instance, JobGlob: *job, Since: sinceT, Limit: *limit})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", *dbPath, err)
 	}
 	if *format == "json" {
 		return writeHistoryJSON(e.stdout, map[string]any{"schema_version": historyJSONVersion, "items": items})

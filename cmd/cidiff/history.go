@@ -62,7 +62,7 @@ func runHistory(e *env, args []string) error {
 	runs, err := db.History(context.Background(), store.HistoryQuery{Stage: *stage, Label: *label, Test: *test,
 		JobGlob: *job, Instance: *instance, Limit: *limit})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", *dbPath, err)
 	}
 	if *format == "json" {
 		return writeHistoryJSON(e.stdout, map[string]any{"schema_version": historyJSONVersion, "runs": runs})

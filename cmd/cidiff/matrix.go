@@ -46,7 +46,7 @@ func runMatrix(e *env, args []string) error {
 	defer db.Close()
 	m, err := db.Matrix(context.Background(), store.MatrixQuery{Days: *days, By: *by, Instance: *instance, Now: time.Now()})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", *dbPath, err)
 	}
 	if *format == "json" {
 		return writeHistoryJSON(e.stdout, map[string]any{"schema_version": historyJSONVersion, "by": m.By, "days": m.Days, "rows": m.Rows})
