@@ -133,6 +133,9 @@ func (db *DB) Scan(ctx context.Context, cands []Candidate, opts ScanOptions) (*S
 		return res, fmt.Errorf("scan: %w", err)
 	}
 
+	// The workers stop when the caller cancels or Scan returns.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	jobsCh := make(chan Candidate)
 	results := make(chan readResult, workers)
 	var wg sync.WaitGroup
@@ -175,10 +178,11 @@ func (db *DB) Scan(ctx context.Context, cands []Candidate, opts ScanOptions) (*S
 		case r.skipped:
 			res.BuildsUnchanged++
 		case r.err != nil:
-			res.Errors = append(res.Errors, ScanError{Dir: r.cand.Dir, Error: r.err.Error()})
+			msg := r.err.Error()
 			if err := w.recordError(ctx, r.cand.Dir, r.err); err != nil && ctx.Err() == nil {
-				return res, fmt.Errorf("scan: %w", err)
+				msg += " (and recording this error failed: " + err.Error() + ")"
 			}
+			res.Errors = append(res.Errors, ScanError{Dir: r.cand.Dir, Error: msg})
 		default:
 			outcome, err := w.write(ctx, r)
 			if err != nil {

@@ -264,7 +264,7 @@ func TestScanConcurrent(t *testing.T) {
 func TestScanConcurrentOpenOfNewFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.db")
 	var wg sync.WaitGroup
-	errs := make([]error, 4)
+	errs := make([]error, 8)
 	for i := range errs {
 		wg.Add(1)
 		go func() {

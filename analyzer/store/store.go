@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
 //go:embed migrations/*.sql
@@ -125,7 +125,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("history database %s: %w", path, err)
 	}
 	db := &DB{db: sdb, path: path, Now: time.Now}
-	if err := db.migrate(context.Background()); err != nil {
+	if err := db.migrateRetrying(); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("history database %s: %w", path, err)
 	}
@@ -175,6 +175,23 @@ func peekVersion(path string) (int, error) {
 		}
 	}
 	return v, nil
+}
+
+// migrateRetrying runs migrate, retrying while the file is busy. The busy timeout does not cover
+// everything here: when several processes open a new file at once, SQLite can answer "database
+// is locked" at once (no busy handler) to the ones that lose the race to switch it to WAL mode.
+func (db *DB) migrateRetrying() error {
+	deadline := time.Now().Add(busyTimeout)
+	wait := 5 * time.Millisecond
+	for {
+		err := db.migrate(context.Background())
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || (se.Code != sqlite3.ErrBusy && se.Code != sqlite3.ErrLocked) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 200*time.Millisecond)
+	}
 }
 
 // migrate applies the migrations the database lacks, one transaction each. The version is read
