@@ -34,7 +34,8 @@
 //
 // # Flakiness
 //
-// A step is identified across builds by instance, job, stage path and label; a test by instance,
+// A step is identified across builds by instance, job, stage path and label (an unlabeled step
+// also by its script's hash, reported as script_hash); a test by instance,
 // job, stage and full name ("class.name"; the stage is part of it because TVM runs the same test
 // on several platforms, and a test that always fails on ARM is not flaky). A run passes with
 // SUCCESS (tests: PASSED) and fails with FAILURE (tests: FAILED); ABORTED, NOT_EXECUTED, UNKNOWN

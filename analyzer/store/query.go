@@ -43,6 +43,9 @@ type FlakyItem struct {
 	Stage    string `json:"stage"`
 	Label    string `json:"label"`
 	Test     string `json:"test"`
+	// ScriptHash tells unlabeled steps of one stage apart (see steps.script_hash); empty for a
+	// labeled step or a test.
+	ScriptHash string `json:"script_hash,omitempty"`
 	// Runs counts passing and failing executions, ordered by build start.
 	Runs     int `json:"runs"`
 	Failures int `json:"failures"`
@@ -86,12 +89,14 @@ func (db *DB) Flaky(ctx context.Context, q FlakyQuery) ([]FlakyItem, error) {
 	if len(where) > 0 {
 		filter = " AND " + strings.Join(where, " AND ")
 	}
-	steps := `SELECT 'step', i.name, j.name, s.stage, s.label, '', s.status = 'SUCCESS', b.revision, b.start,
-			b.number, s.node, s.link
+	// Unlabeled steps are told apart by script: one stage's unlabeled "make" and "pytest" are
+	// different steps, and interleaving them would look like flips.
+	steps := `SELECT 'step', i.name, j.name, s.stage, s.label, '', CASE WHEN s.label = '' THEN s.script_hash ELSE '' END AS script,
+			s.status = 'SUCCESS', b.revision, b.start, b.number, s.node, s.link
 		FROM steps s JOIN builds b ON b.id = s.build_id JOIN jobs j ON j.id = b.job_id JOIN instances i ON i.id = b.instance_id
 		WHERE s.status IN (` + stepRunStatuses + `)` + filter + `
-		ORDER BY i.name, j.name, s.stage, s.label, b.start, b.number, s.ordinal`
-	tests := `SELECT 'test', i.name, j.name, t.stage, '', t.full_name, t.status = 'PASSED', b.revision, b.start,
+		ORDER BY i.name, j.name, s.stage, s.label, script, b.start, b.number, s.ordinal`
+	tests := `SELECT 'test', i.name, j.name, t.stage, '', t.full_name, '', t.status = 'PASSED', b.revision, b.start,
 			b.number, t.node, b.link
 		FROM test_cases t JOIN builds b ON b.id = t.build_id JOIN jobs j ON j.id = b.job_id JOIN instances i ON i.id = b.instance_id
 		WHERE t.status IN (` + testRunStatuses + `)` + filter + `
@@ -116,8 +121,8 @@ func (db *DB) Flaky(ctx context.Context, q FlakyQuery) ([]FlakyItem, error) {
 		case x.Runs != y.Runs:
 			return x.Runs > y.Runs
 		}
-		return strings.Join([]string{x.Instance, x.Job, x.Stage, x.Label, x.Test}, "\x00") <
-			strings.Join([]string{y.Instance, y.Job, y.Stage, y.Label, y.Test}, "\x00")
+		return strings.Join([]string{x.Instance, x.Job, x.Stage, x.Label, x.Test, x.ScriptHash}, "\x00") <
+			strings.Join([]string{y.Instance, y.Job, y.Stage, y.Label, y.Test, y.ScriptHash}, "\x00")
 	})
 	if q.Limit > 0 && len(items) > q.Limit {
 		items = items[:q.Limit]
@@ -171,19 +176,20 @@ func (db *DB) flakyItems(ctx context.Context, query string, args []any) ([]Flaky
 	}
 	for rows.Next() {
 		var (
-			kind, inst, job, stage, label, test, link string
-			pass                                      bool
-			rev, start, node                          sql.NullString
-			number                                    sql.NullInt64
+			kind, inst, job, stage, label, test, script, link string
+			pass                                              bool
+			rev, start, node                                  sql.NullString
+			number                                            sql.NullInt64
 		)
-		if err := rows.Scan(&kind, &inst, &job, &stage, &label, &test, &pass, &rev, &start, &number, &node, &link); err != nil {
+		if err := rows.Scan(&kind, &inst, &job, &stage, &label, &test, &script, &pass, &rev, &start, &number, &node, &link); err != nil {
 			return nil, err
 		}
 		if acc == nil || acc.item.Instance != inst || acc.item.Job != job || acc.item.Stage != stage ||
-			acc.item.Label != label || acc.item.Test != test {
+			acc.item.Label != label || acc.item.Test != test || acc.item.ScriptHash != script {
 			flush()
 			acc = &flakyAcc{
-				item:  FlakyItem{Kind: kind, Instance: inst, Job: job, Stage: stage, Label: label, Test: test, FirstSeen: rfc3339(start)},
+				item: FlakyItem{Kind: kind, Instance: inst, Job: job, Stage: stage, Label: label, Test: test, ScriptHash: script,
+					FirstSeen: rfc3339(start)},
 				revs:  map[string][2]bool{},
 				nodes: map[string]bool{},
 			}

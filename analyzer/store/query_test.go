@@ -386,3 +386,28 @@ func TestTriageNotes(t *testing.T) {
 	_, err = db.AddTriageNote(ctx, store.TriageNote{Job: "x"})
 	require.ErrorContains(t, err, "empty")
 }
+
+// Unlabeled steps of one stage are different steps when their scripts differ: a stage whose
+// unlabeled "make" always passes and "pytest" always fails does not flip.
+func TestFlakyUnlabeledSteps(t *testing.T) {
+	f := newFixture(t)
+	for n := 1; n <= 4; n++ {
+		mk := step("10", "Build", "", "S", "a")
+		mk.Script = "make -j8"
+		py := step("11", "Build", "", "F", "a")
+		py.Script = "pytest tests/"
+		flip := step("12", "Build", "", "SF"[n%2:n%2+1], "a")
+		flip.Script = "./flaky.sh"
+		f.put(&jenkins.Build{Job: "tvm/main", Number: intp(n), Completed: true, Start: t0.Add(time.Duration(n) * time.Hour),
+			Steps: []jenkins.Step{mk, py, flip}})
+	}
+	db, _ := openDB(t)
+	scan(t, db, f, nil)
+	items, err := db.Flaky(context.Background(), store.FlakyQuery{})
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	require.Equal(t, "", items[0].Label)
+	require.NotEmpty(t, items[0].ScriptHash)
+	require.Equal(t, 4, items[0].Runs)
+	require.Equal(t, 3, items[0].Flips)
+}

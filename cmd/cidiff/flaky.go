@@ -60,8 +60,11 @@ func runFlaky(e *env, args []string) error {
 	t.Header("FLIP RATE", "FLIPS", "RUNS", "FAILS", "MIXED REVS", "INSTANCE", "JOB", "STAGE", "STEP / TEST", "NODES", "LAST FAILURE")
 	for _, it := range items {
 		name := it.Label
-		if it.Kind == "test" {
+		switch {
+		case it.Kind == "test":
 			name = "test " + it.Test
+		case name == "":
+			name = "(unlabeled, script " + it.ScriptHash + ")"
 		}
 		last := ""
 		if it.LastFailure != nil {
