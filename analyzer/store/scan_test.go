@@ -404,9 +404,54 @@ func TestScanKilledHelper(t *testing.T) {
 		},
 		Progress: func(done, total int) { fmt.Printf("done %d\n", done) }})
 	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	if os.Getenv("CIDIFF_STORE_HELPER_EXIT") != "" {
+		return
+	}
 	// Never reached when killed; if the parent is slow, linger so the kill lands mid-scan or
 	// after, never on a clean exit that would hide a problem.
 	time.Sleep(time.Minute)
+}
+
+// TestScanTwoProcesses runs two scanning processes on one new file at once: both must succeed
+// (writers wait for each other) and the result must equal one scan's.
+func TestScanTwoProcesses(t *testing.T) {
+	if os.Getenv("CIDIFF_STORE_KILL_DB") != "" {
+		t.Skip("helper process")
+	}
+	f := newFixture(t)
+	for n := 1; n <= 30; n++ {
+		f.put(synthBuild("tvm/main", n, 40))
+	}
+	ref, refPath := openDB(t)
+	scan(t, ref, f, nil)
+
+	path := filepath.Join(t.TempDir(), "shared.db")
+	var dirs []string
+	for _, c := range f.cands {
+		dirs = append(dirs, c.Dir)
+	}
+	listFile := filepath.Join(t.TempDir(), "dirs")
+	require.NoError(t, os.WriteFile(listFile, []byte(strings.Join(dirs, "\n")), 0o644))
+	var cmds []*exec.Cmd
+	for range 2 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestScanKilledHelper$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "CIDIFF_STORE_KILL_DB="+path, "CIDIFF_STORE_KILL_DIRS="+listFile, "CIDIFF_STORE_HELPER_EXIT=1")
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		require.NoError(t, cmd.Start())
+		cmds = append(cmds, cmd)
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("helper output:\n%s", out.String())
+			}
+		})
+	}
+	for _, cmd := range cmds {
+		require.NoError(t, cmd.Wait())
+	}
+	checkConsistent(t, path, f)
+	requireSameDump(t, dumpTables(t, refPath), dumpTables(t, path))
 }
 
 func TestScanBadOptions(t *testing.T) {
