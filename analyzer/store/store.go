@@ -162,12 +162,19 @@ func peekVersion(path string) (int, error) {
 		return 0, fmt.Errorf("history database %s: %w", path, err)
 	}
 	defer sdb.Close()
-	if err := sdb.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+	// One read transaction, so both answers come from one snapshot even while another process
+	// is migrating the file.
+	tx, err := sdb.Begin()
+	if err != nil {
+		return 0, fmt.Errorf("history database %s: %w", path, err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("history database %s: not a SQLite database: %w", path, err)
 	}
 	if v == 0 {
 		var n int
-		if err := sdb.QueryRow(`SELECT count(*) FROM sqlite_master`).Scan(&n); err != nil {
+		if err := tx.QueryRow(`SELECT count(*) FROM sqlite_master`).Scan(&n); err != nil {
 			return 0, fmt.Errorf("history database %s: not a SQLite database: %w", path, err)
 		}
 		if n > 0 {
