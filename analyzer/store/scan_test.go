@@ -413,7 +413,7 @@ func TestScanKilledHelper(t *testing.T) {
 	time.Sleep(time.Minute)
 }
 
-// TestScanTwoProcesses runs two scanning processes on one new file at once: both must succeed
+// TestScanTwoProcesses runs three scanning processes on one new file at once: all must succeed
 // (writers wait for each other) and the result must equal one scan's.
 func TestScanTwoProcesses(t *testing.T) {
 	if os.Getenv("CIDIFF_STORE_KILL_DB") != "" {
@@ -434,7 +434,7 @@ func TestScanTwoProcesses(t *testing.T) {
 	listFile := filepath.Join(t.TempDir(), "dirs")
 	require.NoError(t, os.WriteFile(listFile, []byte(strings.Join(dirs, "\n")), 0o644))
 	var cmds []*exec.Cmd
-	for range 2 {
+	for range 3 {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestScanKilledHelper$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "CIDIFF_STORE_KILL_DB="+path, "CIDIFF_STORE_KILL_DIRS="+listFile, "CIDIFF_STORE_HELPER_EXIT=1")
 		var out strings.Builder
