@@ -1,6 +1,7 @@
 package jenkins
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -443,4 +444,33 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// IsPipelineBuild tells, from the first bytes of its build.xml, whether dir holds a Pipeline
+// run (<flow-build>) rather than a freestyle, matrix or Maven build. It reads at most 4 KiB and
+// parses nothing: cheap enough to ask of every build of a home on every incremental scan.
+func IsPipelineBuild(dir string) (bool, error) {
+	f, err := os.Open(filepath.Join(dir, "build.xml"))
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return false, err
+	}
+	head := buf[:n]
+	// Skip the prolog and comments: the root element is the first "<" followed by a name.
+	for i := 0; i < len(head); i++ {
+		if head[i] != '<' || i+1 >= len(head) {
+			continue
+		}
+		if c := head[i+1]; c == '?' || c == '!' {
+			continue
+		}
+		return bytes.HasPrefix(head[i:], []byte("<flow-build")), nil
+	}
+	// No root element in the first bytes: let the reader say what is wrong with the file.
+	return true, nil
 }

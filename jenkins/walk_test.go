@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -111,4 +113,26 @@ func TestWalkSkipsNonPipeline(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 3}, got)
+}
+
+func TestIsPipelineBuild(t *testing.T) {
+	for _, tc := range []struct {
+		name, xml string
+		want      bool
+	}{
+		{"pipeline", "<?xml version='1.1' encoding='UTF-8'?>\n<flow-build plugin=\"workflow-job@1472\">", true},
+		{"freestyle", "<?xml version='1.1' encoding='UTF-8'?>\n<build>\n  <actions/>", false},
+		{"matrix", "<?xml version='1.0'?><!-- c --><matrix-build>", false},
+		{"no root yet", "<?xml version='1.1'?>", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "build.xml"), []byte(tc.xml), 0o644))
+			got, err := IsPipelineBuild(dir)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	_, err := IsPipelineBuild(t.TempDir())
+	assert.Error(t, err, "a directory without build.xml")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cidiff/cidiff/analyzer"
+	"github.com/cidiff/cidiff/analyzer/store"
 	"github.com/cidiff/cidiff/report"
 )
 
@@ -43,7 +44,7 @@ func runCompare(e *env, args []string) error {
 	fs.StringVar(&f.db, "db", "", "SQLite history database: flip history as flakiness evidence, and the comparison is recorded")
 	fs.StringArrayVar(&f.jobMap, "job-map", nil, "PROD=STAGING job name mapping, globs allowed (repeatable)")
 	fs.StringArrayVar(&f.jobs, "job", nil, "compare only jobs matching this glob (repeatable)")
-	fs.StringVar(&f.since, "since", "", "compare only builds started at or after this date (2022-01-31 or RFC 3339)")
+	fs.StringVar(&f.since, "since", "", "compare only builds started at or after DATE (2022-01-31, RFC 3339, or 7d for 7 days ago)")
 	fs.StringVar(&f.until, "until", "", "compare only builds started before this date")
 	fs.StringVar(&f.format, "format", "text", "report format: text, markdown, json or html")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to FILE (the text summary then goes to stdout)")
@@ -85,6 +86,15 @@ func runCompare(e *env, args []string) error {
 		}
 	}
 
+	var db *store.DB
+	if f.db != "" {
+		if db, err = store.Open(f.db); err != nil {
+			return usageErrorf("--db: %v", err)
+		}
+		defer db.Close()
+		opts.History = store.History{DB: db}
+	}
+
 	prog := newProgress(e, "reading builds")
 	cmp, err := analyzer.Compare(context.Background(), f.prod, f.staging, opts, analyzer.SourceOptions{
 		Workers:  f.workers,
@@ -93,6 +103,12 @@ func runCompare(e *env, args []string) error {
 	prog.done()
 	if err != nil {
 		return usageErrorf("%v", err)
+	}
+
+	if db != nil {
+		if _, err := db.RecordAnalysis(context.Background(), cmp, opts.Waivers); err != nil {
+			return fmt.Errorf("recording the comparison in %s: %w", f.db, err)
+		}
 	}
 
 	ropts := report.Options{
@@ -138,10 +154,10 @@ func (f *compareFlags) options() (analyzer.Options, error) {
 		ProdName: f.prodName, StagingName: f.stagingName,
 	}
 	var err error
-	if opts.Since, err = parseDate("--since", f.since); err != nil {
+	if opts.Since, err = parseDate("--since", f.since, time.Now()); err != nil {
 		return opts, err
 	}
-	if opts.Until, err = parseDate("--until", f.until); err != nil {
+	if opts.Until, err = parseDate("--until", f.until, time.Now()); err != nil {
 		return opts, err
 	}
 	if f.waivers != "" {
@@ -159,20 +175,6 @@ func (f *compareFlags) options() (analyzer.Options, error) {
 	}
 	opts.Classifier = kb
 	return opts, nil
-}
-
-// parseDate accepts a day (2022-01-31, UTC) or an RFC 3339 time.
-func parseDate(flag, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, usageErrorf("%s %q: want a date like 2022-01-31 or an RFC 3339 time", flag, s)
 }
 
 // checkOutputPath refuses an output file that is one of the user's inputs: a report must

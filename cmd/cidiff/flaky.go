@@ -36,7 +36,7 @@ func runFlaky(e *env, args []string) error {
 	if err := checkFormat(*format, "json", "text"); err != nil {
 		return err
 	}
-	sinceT, err := parseSince(*since, time.Now())
+	sinceT, err := parseDate("--since", *since, time.Now())
 	if err != nil {
 		return err
 	}

@@ -121,9 +121,9 @@ func openHistoryDB(path string) (*store.DB, error) {
 	return db, nil
 }
 
-// parseSince reads --since: a date (2026-11-02, UTC midnight), an RFC 3339 time, or a number
-// of days back from now ("7d").
-func parseSince(s string, now time.Time) (time.Time, error) {
+// parseDate reads a date flag (--since, --until): a date (2026-11-02, UTC midnight), an RFC
+// 3339 time, or a number of days back from now ("7d").
+func parseDate(flag, s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -138,7 +138,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, usageErrorf("--since %q: want a date (2026-11-02), an RFC 3339 time or a number of days (7d)", s)
+	return time.Time{}, usageErrorf("%s %q: want a date (2026-11-02), an RFC 3339 time or a number of days (7d)", flag, s)
 }
 
 // newHistoryTable is a table whose header is printed as written (tablewriter would otherwise

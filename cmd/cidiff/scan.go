@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/cidiff/cidiff/analyzer"
+	"github.com/cidiff/cidiff/analyzer/store"
+	"github.com/cidiff/cidiff/jenkins"
+)
+
+func init() {
+	register(command{name: "scan", summary: "record every build below SOURCE in the history database (incremental)", run: runScan})
+}
+
+// scanJSON is `cidiff scan --format json` (CONTRACT.md).
+type scanJSON struct {
+	SchemaVersion int `json:"schema_version"`
+	*store.ScanResult
+}
+
+func runScan(e *env, args []string) error {
+	fl := pflag.NewFlagSet("scan", pflag.ContinueOnError)
+	fl.SetOutput(e.stderr)
+	instance := fl.String("instance", "", "name of the controller the builds come from (required), e.g. prod")
+	url := fl.String("url", "", "the controller's base URL, from which every link is made")
+	dbPath := fl.String("db", "", "history database FILE (created if missing)")
+	format := fl.String("format", "text", "output format: json or text")
+	workers := fl.Int("workers", 0, "builds read in parallel (default: one per CPU)")
+	fl.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: cidiff scan SOURCE --instance NAME [--url BASE] --db FILE [--format json|text]")
+		fmt.Fprintln(e.stderr, "\nBuilds already recorded and unchanged are skipped without being parsed; running builds are")
+		fmt.Fprintln(e.stderr, "read again until they complete. Interrupting a scan leaves the database consistent: the next")
+		fmt.Fprintln(e.stderr, "scan picks up where it stopped.")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return nil
+		}
+		return usageErrorf("%v (see cidiff scan --help)", err)
+	}
+	if err := checkFormat(*format, "json", "text"); err != nil {
+		return err
+	}
+	if fl.NArg() != 1 {
+		return usageErrorf("one SOURCE is required (a JENKINS_HOME or a directory below it), got %d", fl.NArg())
+	}
+	source := fl.Arg(0)
+	if *instance == "" {
+		return usageErrorf("--instance NAME is required")
+	}
+	if *dbPath == "" {
+		return usageErrorf("--db FILE is required")
+	}
+	if _, err := os.Stat(source); err != nil {
+		return usageErrorf("SOURCE %s: %v", source, err)
+	}
+
+	db, err := store.Open(*dbPath)
+	if err != nil {
+		return usageErrorf("--db: %v", err)
+	}
+	defer db.Close()
+
+	refs, walkErrs := jenkins.FindBuilds(source)
+	var cands []store.Candidate
+	var skipped []store.ScanError
+	for _, err := range walkErrs {
+		skipped = append(skipped, store.ScanError{Error: err.Error()})
+	}
+	for _, r := range refs {
+		ok, err := jenkins.IsPipelineBuild(r.Dir)
+		if err != nil {
+			skipped = append(skipped, store.ScanError{Dir: r.Dir, Error: err.Error()})
+			continue
+		}
+		if ok { // freestyle and other non-Pipeline builds have no shell steps to remember
+			cands = append(cands, store.Candidate{Dir: r.Dir, Job: r.Job, Number: r.Number})
+		}
+	}
+
+	// Ctrl-C stops the scan after the build being written: every build is recorded whole or
+	// not at all, and the next scan goes on from there.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	kb := analyzer.BuiltinKnowledgeBase()
+	prog := newProgress(e, "scanning builds")
+	res, err := db.Scan(ctx, cands, store.ScanOptions{
+		Instance: *instance, URL: *url, Workers: *workers, Progress: prog.update,
+		Read: jenkins.ReadBuild,
+		Classify: func(text string) (string, string) {
+			m := kb.Classify(text)
+			return string(m.Class), m.Cause
+		},
+	})
+	prog.done()
+	interrupted := errors.Is(err, context.Canceled)
+	if err != nil && !interrupted {
+		return err
+	}
+	res.Errors = append(skipped, res.Errors...)
+	if res.Errors == nil {
+		res.Errors = []store.ScanError{} // JSON: [] rather than null
+	}
+
+	if *format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(scanJSON{SchemaVersion: 1, ScanResult: res}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "%s: %d builds seen, %d new, %d updated, %d unchanged, %d errors\n",
+			res.Instance, res.BuildsSeen, res.BuildsNew, res.BuildsUpdated, res.BuildsUnchanged, len(res.Errors))
+		for _, se := range res.Errors {
+			fmt.Fprintf(e.stdout, "  error: %s: %s\n", se.Dir, se.Error)
+		}
+	}
+	switch {
+	case interrupted:
+		return &exitError{code: exitPartial, err: fmt.Errorf("interrupted: %d builds recorded; run the scan again to finish", res.BuildsNew+res.BuildsUpdated)}
+	case len(res.Errors) > 0:
+		return &exitError{code: exitPartial, err: fmt.Errorf("%d build(s) could not be read; they will be read again by the next scan", len(res.Errors))}
+	}
+	return nil
+}
