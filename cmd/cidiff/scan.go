@@ -76,7 +76,19 @@ func runScan(e *env, args []string) error {
 	for _, err := range walkErrs {
 		skipped = append(skipped, store.ScanError{Error: err.Error()})
 	}
+	// The history keys a build by instance, job and number: two directories claiming the same
+	// key (a SOURCE holding several homes) would overwrite each other, so the later is refused.
+	seen := map[string]string{}
 	for _, r := range refs {
+		if r.Number != nil {
+			key := fmt.Sprintf("%s#%d", r.Job, *r.Number)
+			if first, dup := seen[key]; dup {
+				skipped = append(skipped, store.ScanError{Dir: r.Dir, Error: fmt.Sprintf(
+					"job %q build %d is also at %s: scan one controller's home per instance", r.Job, *r.Number, first)})
+				continue
+			}
+			seen[key] = r.Dir
+		}
 		ok, err := jenkins.IsPipelineBuild(r.Dir)
 		if err != nil {
 			skipped = append(skipped, store.ScanError{Dir: r.Dir, Error: err.Error()})
