@@ -229,7 +229,13 @@ func (c *comparer) comparePair(p pairing) Pair {
 	}
 
 	var items []*item
+	last := map[Side]int{SideProd: -1, SideStaging: -1}
 	for _, a := range entries {
+		for _, x := range []Side{SideProd, SideStaging} {
+			if ls := a.side(x); ls != nil {
+				last[x] = ls.index
+			}
+		}
 		ps, ss := a.status(SideProd), a.status(SideStaging)
 		ls := a.any()
 		ref := StepRef{Stage: ls.stage, Label: ls.step.Label, Step: ls.key, Occurrence: ls.ordinal + 1}
@@ -248,9 +254,13 @@ func (c *comparer) comparePair(p pairing) Pair {
 			ProdStatus: ps, StagingStatus: ss, Evidence: []string{},
 			Prod: stepDetail(a.prod), Staging: stepDetail(a.staging),
 		}
-		items = append(items, &item{d: d, a: a})
+		items = append(items, &item{d: d, a: a, before: map[Side]int{SideProd: last[SideProd], SideStaging: last[SideStaging]}})
 	}
-	attribute(items, newSideView(prodSteps, entries, SideProd), newSideView(stagingSteps, entries, SideStaging))
+	xFailed := map[Side]bool{
+		SideProd:    failedResult(resultPtr(p.prod.Result)),
+		SideStaging: failedResult(resultPtr(p.staging.Result)),
+	}
+	attribute(items, newSideView(prodSteps, entries, SideProd), newSideView(stagingSteps, entries, SideStaging), xFailed)
 	for _, it := range items {
 		if it.root == nil {
 			c.classify(pc, it)
@@ -327,7 +337,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		default:
 			looked = fmt.Sprintf("no rule matched the %s", plural(lines, "log line"))
 		}
-	case rootMissingScope:
+	case rootMissingScope, rootMissingStep:
 		if br, ok := c.opts.Logs.(BuildLogReader); ok && c.opts.Logs != nil {
 			data, err := br.BuildLog(xb, c.opts.LogTailBytes)
 			if err != nil {
@@ -489,6 +499,12 @@ func (c *comparer) whatHappened(it *item, xb *jenkins.Build) string {
 			return fmt.Sprintf("no shell step ran on %s (build %s)", x, res)
 		}
 		return fmt.Sprintf("stage %s never ran on %s (build %s)", strings.Join(it.scope, "/"), x, res)
+	case rootMissingStep:
+		verb := "never ran"
+		if it.a.status(x) == jenkins.StatusNotExecuted {
+			verb = "was not executed"
+		}
+		return fmt.Sprintf("%s %s on %s (build %s)", stepName(it), verb, x, xb.Result)
 	default:
 		if it.a.status(x) == jenkins.StatusNotExecuted {
 			return fmt.Sprintf("not executed on %s, and no earlier failure there explains it", x)

@@ -107,6 +107,51 @@ func TestRootCause(t *testing.T) {
 			},
 		},
 		{
+			name: "a failure the pipeline recovered from explains nothing after it",
+			prod: []jenkins.Step{
+				st(cpu, "Run cmake build", S), st(cpu, "Build and run C++ tests", S),
+				st("Test", "Run tests", S), st("Deploy", "Unstash", S), st("Deploy", "", S, script("cp docs.tgz x")),
+			},
+			staging: []jenkins.Step{
+				st(cpu, "Run cmake build", F), st(cpu, "Clear old cmake workspace", S), st(cpu, "Run cmake build", S),
+				st(cpu, "Build and run C++ tests", S), st("Test", "Run tests", S),
+			},
+			stagingResult: jenkins.ResultAborted,
+			buildLog:      "[Pipeline] node\nStill waiting to schedule task\nThere are no nodes with the label ‘doc’\nAborted by admin\n",
+			want: []string{
+				"Build/BUILD: CPU|Run cmake build SUCCESS->FAILURE unknown/",
+				"Build/BUILD: CPU|Clear old cmake workspace MISSING->SUCCESS unknown/ <-Run cmake build",
+				"Build/BUILD: CPU|Run cmake build MISSING->SUCCESS unknown/ <-Run cmake build",
+				"Deploy|Unstash SUCCESS->MISSING controller/no_node_for_label",
+				"Deploy| SUCCESS->MISSING controller/no_node_for_label <-Unstash",
+			},
+		},
+		{
+			name: "a step that never ran where the build failed outside any shell step",
+			prod: []jenkins.Step{
+				st("Sanity Check", "Check for docs only changes", S), st("Sanity Check", "Check if CI should be skipped", S),
+				st("Sanity Check", "Run lint", S), st(gpu, "Run cmake build", S), st(cpu, "Run cmake build", S),
+			},
+			staging:  []jenkins.Step{st("Sanity Check", "Check for docs only changes", S)},
+			buildLog: "ERROR: Could not find credentials entry with ID 'tvm-bot-jenkins-reader'\nFinished: FAILURE\n",
+			want: []string{
+				"Sanity Check|Check if CI should be skipped SUCCESS->MISSING controller/credentials_not_found",
+				"Sanity Check|Run lint SUCCESS->MISSING controller/credentials_not_found <-Check if CI should be skipped",
+				"Build/BUILD: GPU|Run cmake build SUCCESS->MISSING controller/credentials_not_found <-Check if CI should be skipped",
+				"Build/BUILD: CPU|Run cmake build SUCCESS->MISSING controller/credentials_not_found <-Check if CI should be skipped",
+			},
+		},
+		{
+			name:          "a missing step in a build that went on is its own root",
+			prod:          []jenkins.Step{st("Prepare", "a", S), st("Prepare", "Check PR title", S), st("Prepare", "b", S), st("Build", "c", S)},
+			staging:       []jenkins.Step{st("Prepare", "a", S), st("Prepare", "b", S)},
+			stagingResult: jenkins.ResultFailure,
+			want: []string{
+				"Prepare|Check PR title SUCCESS->MISSING unknown/",
+				"Build|c SUCCESS->MISSING unknown/",
+			},
+		},
+		{
 			name:    "a step missing inside a stage that ran is its own root",
 			prod:    []jenkins.Step{st("Prepare", "a", S), st("Prepare", "Check PR title", S), st("Prepare", "b", S)},
 			staging: []jenkins.Step{st("Prepare", "a", S), st("Prepare", "b", S)},
