@@ -192,7 +192,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, blocking: true,
-			reason:   "staging step failed; no log on staging, and no rule matched its error; base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, staging history: 3 runs, 1 flips, no prod history",
+			reason:   "staging step failed; no log on staging, and no rule matched its error; same image tlcpack/ci-gpu:v0.81; no rebuilds, staging history: 3 runs, 1 flips, no prod history",
 			evidence: []string{"error: script returned exit code 1"},
 		},
 		{
@@ -203,7 +203,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "tolerance_assert", blocking: true,
-			reason:   "staging step failed with: E   Not equal to tolerance rtol=1e-05, atol=1e-05 (a known flaky pattern, but nothing shows this step flipping); base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
+			reason:   "staging step failed with: E   Not equal to tolerance rtol=1e-05, atol=1e-05 (a known flaky pattern, but nothing shows this step flipping); same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"E   Not equal to tolerance rtol=1e-05, atol=1e-05"},
 		},
 		{
@@ -226,7 +226,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "timeout", blocking: true,
-			reason:   "staging step was aborted with: Sending interrupt signal to process; base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
+			reason:   "staging step was aborted with: Sending interrupt signal to process; same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"Sending interrupt signal to process"},
 		},
 		{
@@ -237,7 +237,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "timeout", blocking: true,
-			reason:   "staging step failed; no knowledge base to match the step's log against; base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, no history",
+			reason:   "staging step failed; no knowledge base to match the step's log against; same image tlcpack/ci-gpu:v0.81; no rebuilds, no history",
 			evidence: []string{"error: script returned exit code 143"},
 		},
 		{

@@ -191,8 +191,8 @@ func compareEnvironment(staging, prod *Environment, stagingImage, prodImage stri
 			"staging PR base "+staging.Base, "prod PR base "+prod.Base)
 	case staging.Base != "" && prod.Base != "":
 		f.checked = append(f.checked, "same base "+short(staging.Base))
-	default:
-		f.checked = append(f.checked, "base not recorded")
+	case staging.Base != "" || prod.Base != "" || staging.Target != "" || prod.Target != "":
+		f.checked = append(f.checked, "base recorded on one side only")
 	}
 	if staging.Target != "" && prod.Target != "" && staging.Target != prod.Target {
 		add("merge_target_differs", fmt.Sprintf("staging merged into %s, prod into %s", staging.Target, prod.Target),

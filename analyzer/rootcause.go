@@ -3,6 +3,7 @@ package analyzer
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cidiff/cidiff/jenkins"
 )
@@ -256,17 +257,51 @@ func covers(scope, path []string, x Side, views map[Side]*sideView) bool {
 	for c < len(scope) && c < len(path) && scope[c] == path[c] {
 		c++
 	}
-	a, b := scope[:c+1], path[:c+1]
-	// Prefer the other side's order: there both stages usually ran.
+	return sequential(scope[:c+1], path[:c+1], x, views)
+}
+
+// sequential reports whether sibling stage a ran before sibling stage b, rather than beside it
+// in a parallel block. On the side that ran both (the other side preferred), they are
+// sequential when every step of a both started (flow-node ids) and ended (recorded times)
+// before the first step of b; parallel branches overlap in time even when their ids do not
+// interleave. When no side ran both, top-level stages are taken as sequential (as in every
+// Declarative pipeline) and nested ones as parallel branches (TVM's shape).
+func sequential(a, b []string, x Side, views map[Side]*sideView) bool {
 	for _, v := range []*sideView{views[other(x)], views[x]} {
 		_, lastA, okA := v.span(a)
 		firstB, _, okB := v.span(b)
-		if okA && okB {
-			return lastA < firstB
+		if !okA || !okB {
+			continue
+		}
+		if lastA >= firstB {
+			return false
+		}
+		_, endA, timedA := v.times(a)
+		startB, _, timedB := v.times(b)
+		if timedA && timedB {
+			// A second of slack for rounding between a step's end and the next one's start.
+			return !endA.After(startB.Add(time.Second))
+		}
+		return true
+	}
+	return len(a) == 1
+}
+
+// times returns when the side's first step within the stage prefix started and its last
+// step ended, when the steps recorded times.
+func (v *sideView) times(prefix []string) (start, end time.Time, ok bool) {
+	for _, s := range v.steps {
+		if !hasPrefix(s.path, prefix) || s.step.Start.IsZero() {
+			continue
+		}
+		if start.IsZero() || s.step.Start.Before(start) {
+			start = s.step.Start
+		}
+		if e := s.step.Start.Add(s.step.Duration); e.After(end) {
+			end = e
 		}
 	}
-	// Neither side ran both: top-level stages are sequential in every Declarative pipeline.
-	return c == 0
+	return start, end, !start.IsZero()
 }
 
 // recoveryOf returns the failure a step that ran on side x only recovers from, or nil.

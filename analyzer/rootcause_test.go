@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"testing"
+	"time"
 
 	"github.com/cidiff/cidiff/jenkins"
 	"github.com/stretchr/testify/assert"
@@ -189,6 +190,47 @@ func TestRootCause(t *testing.T) {
 			assert.Equal(t, roots, c.Summary.Findings)
 		})
 	}
+}
+
+// Parallel branches whose flow-node ids do not interleave (one branch's steps were all created
+// before the other's) are still parallel when their times overlap: a failure in one branch
+// does not explain what never ran in the other, and the other branch going on does not mean
+// the failure was caught.
+func TestParallelBranchesByTime(t *testing.T) {
+	at := func(sec, dur int) func(*jenkins.Step) {
+		return func(s *jenkins.Step) {
+			s.Start = t0.Add(time.Duration(sec) * time.Second)
+			s.Duration = time.Duration(dur) * time.Second
+		}
+	}
+	g, c := "Test/unittest: GPU", "Test/unittest: CPU"
+	prod := []jenkins.Step{
+		st(g, "Set up CI environment", S, at(0, 5)), st(g, "Run Python GPU unit tests", S, at(5, 10)),
+		st(c, "Set up CI environment", S, at(1, 5)), st(c, "Run Python unit tests", S, at(6, 10)), st(c, "Run VTA tests", S, at(16, 5)),
+		st("Deploy", "Unstash", S, at(30, 2)),
+	}
+	staging := []jenkins.Step{
+		st(g, "Set up CI environment", F, at(0, 5)),
+		st(c, "Set up CI environment", S, at(1, 5)), st(c, "Run Python unit tests", S, at(6, 10)),
+	}
+	p := compare1(t, prod, staging, Options{})
+	assert.Equal(t, []string{
+		"Test/unittest: GPU|Set up CI environment SUCCESS->FAILURE unknown/",
+		"Test/unittest: GPU|Run Python GPU unit tests SUCCESS->MISSING unknown/ <-Set up CI environment",
+		"Test/unittest: CPU|Run VTA tests SUCCESS->MISSING unknown/",
+		"Deploy|Unstash SUCCESS->MISSING unknown/ <-Set up CI environment",
+	}, briefs(p))
+
+	// Without times, ids decide: the CPU branch's steps all came after the GPU branch's, so it
+	// reads as a later stage and the GPU failure as caught.
+	for i := range prod {
+		prod[i].Start, prod[i].Duration = time.Time{}, 0
+	}
+	for i := range staging {
+		staging[i].Start, staging[i].Duration = time.Time{}, 0
+	}
+	p = compare1(t, prod, staging, Options{})
+	assert.Equal(t, "Test/unittest: GPU|Run Python GPU unit tests SUCCESS->MISSING unknown/", briefs(p)[1])
 }
 
 func TestRootCauseReasons(t *testing.T) {
