@@ -238,7 +238,7 @@ func (c *comparer) comparePair(p pairing) Pair {
 		}
 		ps, ss := a.status(SideProd), a.status(SideStaging)
 		ls := a.any()
-		ref := StepRef{Stage: ls.stage, Label: ls.step.Label, Step: ls.key, Occurrence: ls.ordinal + 1}
+		ref := StepRef{Stage: ls.stage, Label: ls.step.Label, Step: ls.key, Occurrence: ls.occurrence}
 		// Two steps that both did not run (one missing, one recorded as not executed) agree.
 		if ps == ss || (absent(ps) && absent(ss)) {
 			if failedStatus(ps) {
