@@ -261,6 +261,22 @@ func (c *comparer) comparePair(p pairing) Pair {
 		SideStaging: failedResult(resultPtr(p.staging.Result)),
 	}
 	attribute(items, newSideView(prodSteps, entries, SideProd), newSideView(stagingSteps, entries, SideStaging), xFailed)
+	if len(items) == 0 && p.prod.Result != p.staging.Result {
+		// Every shell step agreed, yet the builds ended differently: the difference lies
+		// outside the shell steps (an agent never found for a label, a post-build failure,
+		// test results). It is reported as one build-level difference.
+		x := SideStaging
+		if severity(p.prod.Result) > severity(p.staging.Result) {
+			x = SideProd
+		}
+		items = append(items, &item{
+			a: &aligned{}, kind: rootBuildResult, side: x,
+			d: &Difference{
+				Step: buildStep, ProdStatus: jenkins.Status(p.prod.Result), StagingStatus: jenkins.Status(p.staging.Result),
+				Evidence: []string{},
+			},
+		})
+	}
 	for _, it := range items {
 		if it.root == nil {
 			c.classify(pc, it)
@@ -337,7 +353,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		default:
 			looked = fmt.Sprintf("no rule matched the %s", plural(lines, "log line"))
 		}
-	case rootMissingScope, rootMissingStep:
+	case rootMissingScope, rootMissingStep, rootBuildResult:
 		if br, ok := c.opts.Logs.(BuildLogReader); ok && c.opts.Logs != nil {
 			data, err := br.BuildLog(xb, c.opts.LogTailBytes)
 			if err != nil {
@@ -359,7 +375,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		}
 	}
 
-	what := c.whatHappened(it, xb)
+	what := c.whatHappened(pc, it, xb)
 	withLine := func() string {
 		if it.kind == rootFailure && it.a.status(x) == jenkins.StatusUnknown {
 			return what + "; its log shows: " + strings.TrimSpace(m.Line)
@@ -398,7 +414,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		}
 		images[s] = stepImage("", log)
 	}
-	ef := compareEnvironment(c.environment(pc.p.staging), c.environment(pc.p.prod), images[SideStaging], images[SideProd])
+	ef := compareEnvironment(c.environment(pc.p.staging), c.environment(pc.p.prod), images[SideStaging], images[SideProd], it.kind != rootBuildResult)
 	if ef.cause != "" {
 		d.Class, d.Cause = ClassEnvironment, ef.cause
 		d.Reason = ef.reason
@@ -479,7 +495,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 }
 
 // whatHappened says in a few words what a root difference is.
-func (c *comparer) whatHappened(it *item, xb *jenkins.Build) string {
+func (c *comparer) whatHappened(pc *pairCtx, it *item, xb *jenkins.Build) string {
 	x := it.side
 	switch it.kind {
 	case rootFailure:
@@ -499,6 +515,8 @@ func (c *comparer) whatHappened(it *item, xb *jenkins.Build) string {
 			return fmt.Sprintf("no shell step ran on %s (build %s)", x, res)
 		}
 		return fmt.Sprintf("stage %s never ran on %s (build %s)", strings.Join(it.scope, "/"), x, res)
+	case rootBuildResult:
+		return fmt.Sprintf("%s build %s, %s %s, though every shell step agreed", x, xb.Result, other(x), pc.build(other(x)).Result)
 	case rootMissingStep:
 		verb := "never ran"
 		if it.a.status(x) == jenkins.StatusNotExecuted {
@@ -707,6 +725,26 @@ func summarize(cmp *Comparison, filtered int) {
 	cmp.Verdict = VerdictGo
 	if s.Blocking > 0 {
 		cmp.Verdict = VerdictNoGo
+	}
+}
+
+// buildStep is the Step of the build-level difference of a pair whose shell steps all agree
+// but whose results differ; its prod_status and staging_status are the build results.
+const buildStep = "(build result)"
+
+// severity orders build results as Jenkins does (hudson.model.Result ordinals).
+func severity(r jenkins.Result) int {
+	switch r {
+	case jenkins.ResultSuccess:
+		return 0
+	case jenkins.ResultUnstable:
+		return 1
+	case jenkins.ResultFailure:
+		return 2
+	case jenkins.ResultNotBuilt:
+		return 3
+	default:
+		return 4
 	}
 }
 

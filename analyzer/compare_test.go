@@ -26,8 +26,8 @@ type classCase struct {
 const unit = "Test/unittest: GPU"
 
 func pairOf(prodSteps, stagingSteps []jenkins.Step) (*jenkins.Build, *jenkins.Build) {
-	prod := bld("prod", "tvm/PR-10", 3, "abc1234def", jenkins.ResultSuccess, prodSteps...)
-	staging := bld("staging", "tvm/PR-10", 2, "abc1234def", jenkins.ResultFailure, stagingSteps...)
+	prod := bld("prod", "tvm/PR-10", 3, "abc1234def", resultOf(prodSteps), prodSteps...)
+	staging := bld("staging", "tvm/PR-10", 2, "abc1234def", resultOf(stagingSteps), stagingSteps...)
 	return prod, staging
 }
 

@@ -24,6 +24,8 @@ const (
 	// explains it: the build failed outside any shell step (withCredentials, unstash, a
 	// sandbox rejection) right there.
 	rootMissingStep
+	// rootBuildResult: every shell step agreed but the build results differ.
+	rootBuildResult
 )
 
 // consequenceKind says how a consequence follows from its root.

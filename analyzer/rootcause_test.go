@@ -233,6 +233,44 @@ func TestParallelBranchesByTime(t *testing.T) {
 	assert.Equal(t, "Test/unittest: GPU|Run Python GPU unit tests SUCCESS->MISSING unknown/", briefs(p)[1])
 }
 
+// TVM era A's Deploy asks for node('doc') even for pull requests, with no shell step before
+// the main-only check: a staging controller without a 'doc' agent leaves every PR build
+// waiting, then aborted, while every shell step agrees. The build results differ.
+func TestBuildResultDifference(t *testing.T) {
+	steps := []jenkins.Step{st("Build", "Run cmake build", S), st("Test", "Run tests", S)}
+	prod := bld("prod", "tvm/PR-10", 3, "abc1234", jenkins.ResultSuccess, steps...)
+	staging := bld("staging", "tvm/PR-10", 1, "abc1234", jenkins.ResultAborted, append([]jenkins.Step(nil), steps...)...)
+	logs := newLogs()
+	logs.builds[staging.Dir] = "[Pipeline] node\nWaiting for next available executor on ‘doc’\nAborted by admin\n"
+	c, err := CompareBuilds(one(prod), one(staging), Options{Classifier: testKB, Logs: logs})
+	require.NoError(t, err)
+	p := onlyPair(c)
+	require.Len(t, p.Differences, 1)
+	d := p.Differences[0]
+	assert.Equal(t, "", d.Stage)
+	assert.Equal(t, "(build result)", d.Step)
+	assert.Equal(t, jenkins.Status("SUCCESS"), d.ProdStatus)
+	assert.Equal(t, jenkins.Status("ABORTED"), d.StagingStatus)
+	assert.Equal(t, ClassController, d.Class)
+	assert.Equal(t, "waiting_for_executor", d.Cause)
+	assert.Equal(t, "staging build ABORTED, prod SUCCESS, though every shell step agreed: Waiting for next available executor on ‘doc’", d.Reason)
+	assert.False(t, p.Identical)
+	assert.Equal(t, VerdictNoGo, c.Verdict)
+
+	// Without a build log there is nothing to explain it: unknown, and it says so.
+	c, err = CompareBuilds(one(prod), one(staging), Options{Classifier: testKB})
+	require.NoError(t, err)
+	d = onlyPair(c).Differences[0]
+	assert.Equal(t, ClassUnknown, d.Class)
+	assert.Equal(t, "staging build ABORTED, prod SUCCESS, though every shell step agreed; no build log to read", d.Reason)
+
+	// Equal results: nothing to report.
+	staging.Result = jenkins.ResultSuccess
+	c, err = CompareBuilds(one(prod), one(staging), Options{})
+	require.NoError(t, err)
+	assert.True(t, onlyPair(c).Identical)
+}
+
 func TestRootCauseReasons(t *testing.T) {
 	prod := bld("prod", "tvm/PR-10", 3, "abc1234", jenkins.ResultSuccess,
 		st("Test", "Run tests", S), st("Deploy", "Unpack docs", S), st("Deploy", "Upload docs", S))
