@@ -51,6 +51,24 @@ type Options struct {
 // CompareBuilds pairs the production and staging builds, diffs every pair's shell steps,
 // finds the root of each difference, classifies the roots and applies the waivers.
 //
+//   - Pairing (pair.go): key = job (production names mapped by JobMap) + revision; the newest
+//     completed build of a key on each side pairs, older ones are kept as evidence; running
+//     builds and builds without a revision stay unpaired, with the reason.
+//   - Diff (diff.go): retry attempts fold into their last attempt; steps are matched stage by
+//     stage on (label, or "sh:"+script hash) in order. Every status difference, including a
+//     step that ran on one side only (MISSING), is a difference; a step that failed on both
+//     sides is not, and is listed in BothFailed. When every step agrees but the build results
+//     differ, the pair gets one build-level difference (Step "(build result)").
+//   - Root cause (rootcause.go): a step that never ran after a failure on its side, a whole
+//     stage that never ran, and a recovery step that ran on one side only follow from one root
+//     and take its class and cause (ConsequenceOf names it).
+//   - Classification (classify, environment.go, flaky.go): knowledge-base executor/controller
+//     evidence in the failing step's log; else a difference in what the two builds tested;
+//     else flakiness on one instance (rebuilds, retries, history); else the knowledge base's
+//     other cause; else unknown, with a reason that says what was looked at.
+//   - Waivers (waiver.go) and the verdict: GO unless a blocking difference is left unwaived.
+//   - Systematic (systematic.go): steps failing significantly more often on staging.
+//
 // The error is for unusable options only (a bad job map, glob or waiver); problems with the
 // builds themselves are reported in the comparison. The output is deterministic: pairs are
 // sorted by key, differences are in execution order.

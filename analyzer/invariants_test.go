@@ -25,7 +25,8 @@ func buildFromBytes(side string, data []byte) *jenkins.Build {
 		}
 		steps = append(steps, s)
 	}
-	return bld(side, "tvm/PR-1", 1, "r", jenkins.ResultFailure, steps...)
+	results := []jenkins.Result{jenkins.ResultFailure, jenkins.ResultSuccess, jenkins.ResultAborted}
+	return bld(side, "tvm/PR-1", 1, "r", results[len(data)%len(results)], steps...)
 }
 
 func withRetry(s jenkins.Step, block string, attempt int) jenkins.Step {
