@@ -65,6 +65,8 @@ type event struct {
 	scope []string
 	// failure is set when a step failed there (rather than did not run).
 	failure bool
+	// stop caches stopped(): 0 unknown, 1 yes, 2 no.
+	stop int
 	// after is the side's step index the root happened after: the failed step's own index,
 	// or for a step or stage that never ran, the last step the side ran before it (-1 when
 	// none).
@@ -78,12 +80,13 @@ type sideView struct {
 	byStage map[string][]*logicalStep
 	// entry maps a side's step to its aligned entry.
 	entry map[*logicalStep]*aligned
-	// spans memoises span per stage prefix (joined with NUL).
-	spans map[string][3]int
+	// spans and timeSpans memoise span and times per stage prefix (joined with NUL).
+	spans     map[string][3]int
+	timeSpans map[string][2]time.Time
 }
 
 func newSideView(steps []*logicalStep, entries []*aligned, side Side) *sideView {
-	v := &sideView{steps: steps, byStage: map[string][]*logicalStep{}, entry: map[*logicalStep]*aligned{}, spans: map[string][3]int{}}
+	v := &sideView{steps: steps, byStage: map[string][]*logicalStep{}, entry: map[*logicalStep]*aligned{}, spans: map[string][3]int{}, timeSpans: map[string][2]time.Time{}}
 	for _, s := range steps {
 		v.byStage[s.stage] = append(v.byStage[s.stage], s)
 	}
@@ -224,8 +227,18 @@ func attribute(items []*item, prodView, stagingView *sideView, xFailed map[Side]
 func blame(evs []event, path []string, x Side, views map[Side]*sideView) *item {
 	for _, failures := range []bool{true, false} {
 		for i := len(evs) - 1; i >= 0; i-- {
-			if evs[i].failure == failures && covers(evs[i].scope, path, x, views) && stopped(evs[i], x, views) {
-				return evs[i].it
+			e := &evs[i]
+			if e.failure != failures || !covers(e.scope, path, x, views) {
+				continue
+			}
+			if e.stop == 0 {
+				e.stop = 2
+				if stopped(*e, x, views) {
+					e.stop = 1
+				}
+			}
+			if e.stop == 1 {
+				return e.it
 			}
 		}
 	}
@@ -292,6 +305,11 @@ func sequential(a, b []string, x Side, views map[Side]*sideView) bool {
 // times returns when the side's first step within the stage prefix started and its last
 // step ended, when the steps recorded times.
 func (v *sideView) times(prefix []string) (start, end time.Time, ok bool) {
+	key := strings.Join(prefix, "\x00")
+	if t, hit := v.timeSpans[key]; hit {
+		return t[0], t[1], !t[0].IsZero()
+	}
+	defer func() { v.timeSpans[key] = [2]time.Time{start, end} }()
 	for _, s := range v.steps {
 		if !hasPrefix(s.path, prefix) || s.step.Start.IsZero() {
 			continue
