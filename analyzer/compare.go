@@ -354,19 +354,25 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		}
 		failLog = data
 		text := cleanLog(data)
-		if ls.step.Error != "" {
+		// The error joins the text, except Jenkins' bare "script returned exit code N": it
+		// only says the step failed (ExitCode has it), and would match a generic rule that
+		// hides "no rule matched" (exit code 143 is still read as a timeout, see isTimeout).
+		if ls.step.Error != "" && !exitMessage.MatchString(ls.step.Error) {
 			text += "\n" + ls.step.Error
 		}
 		lines = countLines(string(data))
 		classify(text)
+		hasErr := ls.step.Error != "" && !exitMessage.MatchString(ls.step.Error)
 		switch {
 		case c.opts.Classifier == nil:
 			looked = "no knowledge base to match the step's log against"
-		case lines == 0 && ls.step.Error == "":
+		case lines == 0 && ls.step.Error != "" && !hasErr:
+			looked = fmt.Sprintf("no log on %s to match, only an exit code", x)
+		case lines == 0 && !hasErr:
 			looked = fmt.Sprintf("no log and no error text on %s to match", x)
 		case lines == 0:
 			looked = fmt.Sprintf("no log on %s, and no rule matched its error", x)
-		case ls.step.Error != "":
+		case hasErr:
 			looked = fmt.Sprintf("no rule matched the %s or the error", plural(lines, "log line"))
 		default:
 			looked = fmt.Sprintf("no rule matched the %s", plural(lines, "log line"))
@@ -610,6 +616,9 @@ func (c *comparer) flakiness(pc *pairCtx, it *item) flakyFinding {
 	}
 	return out
 }
+
+// exitMessage is the AbortException message of a shell step's non-zero exit.
+var exitMessage = regexp.MustCompile(`^script returned exit code -?\d+$`)
 
 // isTimeout reports whether a step's end looks like a timeout: Jenkins' timeout step, or the
 // SIGTERM exit status 143 it leaves behind.

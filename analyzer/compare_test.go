@@ -192,7 +192,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, blocking: true,
-			reason:   "staging step failed; no log on staging, and no rule matched its error; same image tlcpack/ci-gpu:v0.81; no rebuilds, staging history: 3 runs, 1 flips, no prod history",
+			reason:   "staging step failed; no log on staging to match, only an exit code; same image tlcpack/ci-gpu:v0.81; no rebuilds, staging history: 3 runs, 1 flips, no prod history",
 			evidence: []string{"error: script returned exit code 1"},
 		},
 		{
@@ -250,7 +250,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, blocking: true,
-			reason:   "staging step failed; no rule matched the 3 log lines or the error; same base 1a2b3c4, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
+			reason:   "staging step failed; no rule matched the 3 log lines; same base 1a2b3c4, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"collected 40 items", "FAILED test_a.py::test_b", "error: script returned exit code 1"},
 		},
 		{
