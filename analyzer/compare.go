@@ -705,6 +705,7 @@ func stepDetail(ls *logicalStep) *StepDetail {
 	d := &StepDetail{
 		ID: s.ID, Status: s.Status, ExitCode: s.ExitCode, Error: s.Error, Node: s.Node,
 		DurationSeconds: s.Duration.Seconds(), Start: rfc3339(s.Start), FailedAttempts: ls.failedAttempts,
+		Image: scriptImage(s.Script),
 	}
 	if ls.attempts > 1 {
 		d.Attempts = ls.attempts

@@ -178,6 +178,8 @@ type StepDetail struct {
 	Node            *string `json:"node"`
 	DurationSeconds float64 `json:"duration_seconds"`
 	Start           string  `json:"start,omitempty"`
+	// Image is the docker image the script ran in (docker/bash.sh IMAGE ...), when it names one.
+	Image string `json:"image,omitempty"`
 	// FailedAttempts lists the statuses of earlier retry attempts of this step that did not
 	// succeed (the step itself is the last attempt).
 	FailedAttempts []jenkins.Status `json:"failed_attempts,omitempty"`
