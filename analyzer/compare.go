@@ -203,6 +203,7 @@ func (c *comparer) stepLog(b *jenkins.Build, s *jenkins.Step) ([]byte, error) {
 		l.err = fmt.Errorf("no log reader")
 	} else {
 		l.data, l.err = c.opts.Logs.StepLog(b, s, c.opts.LogTailBytes)
+		l.data = tail(l.data, c.opts.LogTailBytes)
 	}
 	c.logs[s] = l
 	return l.data, l.err
@@ -380,6 +381,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 	case rootMissingScope, rootMissingStep, rootBuildResult:
 		if br, ok := c.opts.Logs.(BuildLogReader); ok && c.opts.Logs != nil {
 			data, err := br.BuildLog(xb, c.opts.LogTailBytes)
+			data = tail(data, c.opts.LogTailBytes)
 			if err != nil {
 				d.Evidence = append(d.Evidence, fmt.Sprintf("%s build log not available: %v", x, err))
 				looked = "no build log"
@@ -635,6 +637,14 @@ func matchEvidence(m Match) []string {
 		return []string{l}
 	}
 	return nil
+}
+
+// tail keeps the last n bytes, in case a LogReader returned more than it was asked for.
+func tail(data []byte, n int64) []byte {
+	if n > 0 && int64(len(data)) > n {
+		return data[int64(len(data))-n:]
+	}
+	return data
 }
 
 // cleanLog is a log as the knowledge base reads it: without console notes, colour codes and

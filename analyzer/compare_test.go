@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -334,4 +335,24 @@ func TestVerdictAndSummary(t *testing.T) {
 	assert.Equal(t, 2, c.Summary.InputErrors)
 	assert.Contains(t, c.Warnings[0], "no pairs")
 	assert.NotNil(t, c.Pairs)
+}
+
+// greedyLogs ignores maxBytes, as a careless LogReader might.
+type greedyLogs string
+
+func (g greedyLogs) StepLog(*jenkins.Build, *jenkins.Step, int64) ([]byte, error) {
+	return []byte(g), nil
+}
+
+func TestLogTailIsEnforced(t *testing.T) {
+	p, s := stagingFails()
+	log := greedyLogs("No space left on device\n" + strings.Repeat("x", 100) + "\nFAILED test_a\n")
+	c, err := CompareBuilds(one(p), one(s), Options{Classifier: testKB, Logs: log, LogTailBytes: 64})
+	require.NoError(t, err)
+	d := onlyPair(c).Differences[0]
+	assert.Equal(t, ClassUnknown, d.Class, "the disk-full line lies before the last 64 bytes")
+
+	c, err = CompareBuilds(one(p), one(s), Options{Classifier: testKB, Logs: log})
+	require.NoError(t, err)
+	assert.Equal(t, ClassExecutor, onlyPair(c).Differences[0].Class)
 }

@@ -57,6 +57,7 @@ func readEnvironment(b *jenkins.Build, steps []*logicalStep, logs LogReader, max
 			continue
 		}
 		data, err := logs.StepLog(b, ls.step, maxBytes)
+		data = tail(data, maxBytes)
 		if err != nil {
 			env.Notes = append(env.Notes, fmt.Sprintf("could not read the log of %q: %v", ls.step.Label, err))
 			continue
