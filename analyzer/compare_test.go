@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -26,8 +27,8 @@ type classCase struct {
 const unit = "Test/unittest: GPU"
 
 func pairOf(prodSteps, stagingSteps []jenkins.Step) (*jenkins.Build, *jenkins.Build) {
-	prod := bld("prod", "tvm/PR-10", 3, "abc1234def", jenkins.ResultSuccess, prodSteps...)
-	staging := bld("staging", "tvm/PR-10", 2, "abc1234def", jenkins.ResultFailure, stagingSteps...)
+	prod := bld("prod", "tvm/PR-10", 3, "abc1234def", resultOf(prodSteps), prodSteps...)
+	staging := bld("staging", "tvm/PR-10", 2, "abc1234def", resultOf(stagingSteps), stagingSteps...)
 	return prod, staging
 }
 
@@ -192,7 +193,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, blocking: true,
-			reason:   "staging step failed; no log on staging, and no rule matched its error; base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, staging history: 3 runs, 1 flips, no prod history",
+			reason:   "staging step failed; no log on staging to match, only an exit code; same image tlcpack/ci-gpu:v0.81; no rebuilds, staging history: 3 runs, 1 flips, no prod history",
 			evidence: []string{"error: script returned exit code 1"},
 		},
 		{
@@ -203,7 +204,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "tolerance_assert", blocking: true,
-			reason:   "staging step failed with: E   Not equal to tolerance rtol=1e-05, atol=1e-05 (a known flaky pattern, but nothing shows this step flipping); base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
+			reason:   "staging step failed with: E   Not equal to tolerance rtol=1e-05, atol=1e-05 (a known flaky pattern, but nothing shows this step flipping); same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"E   Not equal to tolerance rtol=1e-05, atol=1e-05"},
 		},
 		{
@@ -226,7 +227,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "timeout", blocking: true,
-			reason:   "staging step was aborted with: Sending interrupt signal to process; base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
+			reason:   "staging step was aborted with: Sending interrupt signal to process; same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"Sending interrupt signal to process"},
 		},
 		{
@@ -237,7 +238,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "timeout", blocking: true,
-			reason:   "staging step failed; no knowledge base to match the step's log against; base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, no history",
+			reason:   "staging step failed; no knowledge base to match the step's log against; same image tlcpack/ci-gpu:v0.81; no rebuilds, no history",
 			evidence: []string{"error: script returned exit code 143"},
 		},
 		{
@@ -250,7 +251,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, blocking: true,
-			reason:   "staging step failed; no rule matched the 3 log lines or the error; same base 1a2b3c4, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
+			reason:   "staging step failed; no rule matched the 3 log lines; same base 1a2b3c4, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"collected 40 items", "FAILED test_a.py::test_b", "error: script returned exit code 1"},
 		},
 		{
@@ -334,4 +335,24 @@ func TestVerdictAndSummary(t *testing.T) {
 	assert.Equal(t, 2, c.Summary.InputErrors)
 	assert.Contains(t, c.Warnings[0], "no pairs")
 	assert.NotNil(t, c.Pairs)
+}
+
+// greedyLogs ignores maxBytes, as a careless LogReader might.
+type greedyLogs string
+
+func (g greedyLogs) StepLog(*jenkins.Build, *jenkins.Step, int64) ([]byte, error) {
+	return []byte(g), nil
+}
+
+func TestLogTailIsEnforced(t *testing.T) {
+	p, s := stagingFails()
+	log := greedyLogs("No space left on device\n" + strings.Repeat("x", 100) + "\nFAILED test_a\n")
+	c, err := CompareBuilds(one(p), one(s), Options{Classifier: testKB, Logs: log, LogTailBytes: 64})
+	require.NoError(t, err)
+	d := onlyPair(c).Differences[0]
+	assert.Equal(t, ClassUnknown, d.Class, "the disk-full line lies before the last 64 bytes")
+
+	c, err = CompareBuilds(one(p), one(s), Options{Classifier: testKB, Logs: log})
+	require.NoError(t, err)
+	assert.Equal(t, ClassExecutor, onlyPair(c).Differences[0].Class)
 }

@@ -19,6 +19,9 @@ type logicalStep struct {
 	key string
 	// ordinal is the 0-based rank among the build's steps of the same stage and key.
 	ordinal int
+	// occurrence is the 1-based rank among the build's steps of the same stage and trimmed
+	// label ("" for every unlabelled step): what a report shows ("the 2nd Run cmake build").
+	occurrence int
 	// index is the position in the build's logical step order.
 	index int
 	// attempts counts the retry attempts folded into this step (1 without retry).
@@ -100,10 +103,14 @@ func logicalSteps(b *jenkins.Build) []*logicalStep {
 		steps = foldRetryLevel(steps, level)
 	}
 	counts := map[[2]string]int{}
+	labels := map[[2]string]int{}
 	for i, ls := range steps {
 		k := [2]string{ls.stage, ls.key}
 		ls.ordinal = counts[k]
 		counts[k]++
+		l := [2]string{ls.stage, strings.TrimSpace(ls.step.Label)}
+		labels[l]++
+		ls.occurrence = labels[l]
 		ls.index = i
 	}
 	return steps

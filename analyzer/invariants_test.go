@@ -25,7 +25,8 @@ func buildFromBytes(side string, data []byte) *jenkins.Build {
 		}
 		steps = append(steps, s)
 	}
-	return bld(side, "tvm/PR-1", 1, "r", jenkins.ResultFailure, steps...)
+	results := []jenkins.Result{jenkins.ResultFailure, jenkins.ResultSuccess, jenkins.ResultAborted}
+	return bld(side, "tvm/PR-1", 1, "r", results[len(data)%len(results)], steps...)
 }
 
 func withRetry(s jenkins.Step, block string, attempt int) jenkins.Step {
@@ -144,6 +145,36 @@ func BenchmarkCompareDisjoint(b *testing.B) {
 		ss = append(ss, st(fmt.Sprintf("S%d/b%d", i%10, i%7), fmt.Sprint("s", i), A))
 	}
 	prod := bld("prod", "j", 1, "r", jenkins.ResultFailure, ps...)
+	staging := bld("staging", "j", 1, "r", jenkins.ResultFailure, ss...)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := CompareBuilds([]*jenkins.Build{prod}, []*jenkins.Build{staging}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompareManyFailures is a pathological pair for root-cause attribution: 40
+// parallel branches of 10 steps, every second step failing on staging (caught), with the
+// next one missing there.
+func BenchmarkCompareManyFailures(b *testing.B) {
+	var ps, ss []jenkins.Step
+	for step := 0; step < 10; step++ {
+		for branch := 0; branch < 40; branch++ {
+			stage := fmt.Sprintf("Test/shard %d", branch)
+			label := fmt.Sprint("step ", step)
+			ps = append(ps, st(stage, label, S))
+			switch step % 3 {
+			case 0:
+				ss = append(ss, st(stage, label, F))
+			case 1:
+				// missing on staging
+			default:
+				ss = append(ss, st(stage, label, S))
+			}
+		}
+	}
+	prod := bld("prod", "j", 1, "r", jenkins.ResultSuccess, ps...)
 	staging := bld("staging", "j", 1, "r", jenkins.ResultFailure, ss...)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
