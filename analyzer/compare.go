@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cidiff/cidiff/analyzer/logdiff"
 	"github.com/cidiff/cidiff/jenkins"
 )
 
@@ -354,6 +355,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 			d.Evidence = append(d.Evidence, fmt.Sprintf("%s step log not available: %v", x, err))
 		}
 		failLog = data
+		c.attachExcerpt(pc, d, it, x, data)
 		text := cleanLog(data)
 		// The error joins the text, except Jenkins' bare "script returned exit code N": it
 		// only says the step failed (ExitCode has it), and would match a generic rule that
@@ -788,4 +790,20 @@ func severity(r jenkins.Result) int {
 
 func failedResult(r *jenkins.Result) bool {
 	return r != nil && (*r == jenkins.ResultFailure || *r == jenkins.ResultAborted)
+}
+
+// attachExcerpt sets the difference's evidence excerpt: the failing side's step log against the
+// same step's log on the other side, when that side ran it.
+func (c *comparer) attachExcerpt(pc *pairCtx, d *Difference, it *item, failing Side, failLog []byte) {
+	var passLog []byte
+	if ls := it.a.side(other(failing)); ls != nil {
+		if data, err := c.stepLog(pc.build(other(failing)), ls.step); err == nil {
+			passLog = data
+		}
+	}
+	ex := logdiff.Diff(failLog, passLog, logdiff.Options{})
+	if ex.Mode == logdiff.ModeEmpty {
+		return
+	}
+	d.Excerpt, d.ExcerptSide = &ex, failing
 }

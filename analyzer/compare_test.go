@@ -309,6 +309,7 @@ func TestEnvironmentReadsOnlyMetadataSteps(t *testing.T) {
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{
 		s.Dir + "#12",                // the failing step
+		p.Dir + "#12",                // the same step where it passed: the evidence excerpt
 		p.Dir + "#10", s.Dir + "#10", // Docker image names
 	}, logs.reads)
 }
@@ -355,4 +356,32 @@ func TestLogTailIsEnforced(t *testing.T) {
 	c, err = CompareBuilds(one(p), one(s), Options{Classifier: testKB, Logs: log})
 	require.NoError(t, err)
 	assert.Equal(t, ClassExecutor, onlyPair(c).Differences[0].Class)
+}
+
+// TestExcerptShowsWhatThePassingLogLacks: the evidence a person would dig out by hand is the
+// part of the failing log that the passing run of the same step did not print, once run-to-run
+// noise (timestamps, durations) is set aside.
+func TestExcerptShowsWhatThePassingLogLacks(t *testing.T) {
+	logs := newLogs()
+	p, s := pairOf(
+		[]jenkins.Step{st(unit, "Run tests", S)},
+		[]jenkins.Step{st(unit, "Run tests", F)})
+	logs.set(p, "Run tests", "[2022-01-31T10:00:00.000Z] + pytest tests/python\n[2022-01-31T10:05:00.000Z] collected 812 items\n[2022-01-31T10:09:00.000Z] 812 passed in 240.1s\n")
+	logs.set(s, "Run tests", "[2022-02-01T11:00:00.000Z] + pytest tests/python\n[2022-02-01T11:04:00.000Z] collected 812 items\n"+
+		"[2022-02-01T11:06:00.000Z] E   RuntimeError: CUDA error: an illegal memory access was encountered\n[2022-02-01T11:08:00.000Z] 1 failed, 811 passed in 250.3s\n")
+	c, err := CompareBuilds(one(p), one(s), Options{Classifier: testKB, Logs: logs})
+	require.NoError(t, err)
+	d := onlyPair(c).Differences[0]
+	require.NotNil(t, d.Excerpt)
+	assert.Equal(t, SideStaging, d.ExcerptSide)
+	var marked []string
+	for _, l := range d.Excerpt.Lines {
+		if l.Marked {
+			marked = append(marked, l.Text)
+		}
+	}
+	assert.Equal(t, []string{
+		"[2022-02-01T11:06:00.000Z] E   RuntimeError: CUDA error: an illegal memory access was encountered",
+		"[2022-02-01T11:08:00.000Z] 1 failed, 811 passed in 250.3s",
+	}, marked, "lines the passing log also has (after normalising) are context, not evidence")
 }

@@ -3,6 +3,7 @@ package analyzer
 import (
 	"time"
 
+	"github.com/cidiff/cidiff/analyzer/logdiff"
 	"github.com/cidiff/cidiff/jenkins"
 )
 
@@ -148,6 +149,13 @@ type Difference struct {
 	Evidence []string `json:"evidence"`
 	// Rule is the knowledge-base rule that matched, if any.
 	Rule string `json:"rule,omitempty"`
+	// Excerpt is the failing step's own account of the failure: the lines of its log that the
+	// other side's log of the same step lacks, once what varies from run to run is set aside
+	// (or, without a passing log, its last error-looking lines), capped. Set on root
+	// differences where one side's step failed.
+	Excerpt *logdiff.Excerpt `json:"excerpt,omitempty"`
+	// ExcerptSide is the side the excerpt's log comes from.
+	ExcerptSide Side `json:"excerpt_side,omitempty"`
 	// ConsequenceOf names the root difference this one follows from; nil for a root.
 	ConsequenceOf *StepRef `json:"consequence_of,omitempty"`
 	// Consequences counts the differences attributed to this root.
