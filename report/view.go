@@ -59,7 +59,9 @@ type pairView struct {
 }
 
 type buildView struct {
-	Side     string
+	Side string
+	// Older marks a rebuild of the pair's revision that was not compared (evidence only).
+	Older    bool
 	Job      string
 	Number   string
 	Result   string
@@ -220,10 +222,14 @@ func newView(c *analyzer.Comparison, opts Options) *view {
 			pv.Job = pv.Staging.Job
 		}
 		for _, b := range p.Older.Prod {
-			pv.OlderProd = append(pv.OlderProd, newBuildView("prod", b, opts.ProdURL))
+			ob := newBuildView("prod", b, opts.ProdURL)
+			ob.Older = true
+			pv.OlderProd = append(pv.OlderProd, ob)
 		}
 		for _, b := range p.Older.Staging {
-			pv.OlderStaging = append(pv.OlderStaging, newBuildView("staging", b, opts.StagingURL))
+			ob := newBuildView("staging", b, opts.StagingURL)
+			ob.Older = true
+			pv.OlderStaging = append(pv.OlderStaging, ob)
 		}
 		jobs[pv.Job] = true
 		// Roots first, in execution order; each consequence joins its root.
