@@ -51,6 +51,24 @@ type Options struct {
 // CompareBuilds pairs the production and staging builds, diffs every pair's shell steps,
 // finds the root of each difference, classifies the roots and applies the waivers.
 //
+//   - Pairing (pair.go): key = job (production names mapped by JobMap) + revision; the newest
+//     completed build of a key on each side pairs, older ones are kept as evidence; running
+//     builds and builds without a revision stay unpaired, with the reason.
+//   - Diff (diff.go): retry attempts fold into their last attempt; steps are matched stage by
+//     stage on (label, or "sh:"+script hash) in order. Every status difference, including a
+//     step that ran on one side only (MISSING), is a difference; a step that failed on both
+//     sides is not, and is listed in BothFailed. When every step agrees but the build results
+//     differ, the pair gets one build-level difference (Step "(build result)").
+//   - Root cause (rootcause.go): a step that never ran after a failure on its side, a whole
+//     stage that never ran, and a recovery step that ran on one side only follow from one root
+//     and take its class and cause (ConsequenceOf names it).
+//   - Classification (classify, environment.go, flaky.go): knowledge-base executor/controller
+//     evidence in the failing step's log; else a difference in what the two builds tested;
+//     else flakiness on one instance (rebuilds, retries, history); else the knowledge base's
+//     other cause; else unknown, with a reason that says what was looked at.
+//   - Waivers (waiver.go) and the verdict: GO unless a blocking difference is left unwaived.
+//   - Systematic (systematic.go): steps failing significantly more often on staging.
+//
 // The error is for unusable options only (a bad job map, glob or waiver); problems with the
 // builds themselves are reported in the comparison. The output is deterministic: pairs are
 // sorted by key, differences are in execution order.
@@ -229,11 +247,18 @@ func (c *comparer) comparePair(p pairing) Pair {
 	}
 
 	var items []*item
+	last := map[Side]int{SideProd: -1, SideStaging: -1}
 	for _, a := range entries {
+		for _, x := range []Side{SideProd, SideStaging} {
+			if ls := a.side(x); ls != nil {
+				last[x] = ls.index
+			}
+		}
 		ps, ss := a.status(SideProd), a.status(SideStaging)
 		ls := a.any()
-		ref := StepRef{Stage: ls.stage, Label: ls.step.Label, Step: ls.key, Occurrence: ls.ordinal + 1}
-		if ps == ss {
+		ref := StepRef{Stage: ls.stage, Label: ls.step.Label, Step: ls.key, Occurrence: ls.occurrence}
+		// Two steps that both did not run (one missing, one recorded as not executed) agree.
+		if ps == ss || (absent(ps) && absent(ss)) {
 			if failedStatus(ps) {
 				out.BothFailed = append(out.BothFailed, BothFailedStep{
 					StepRef: ref, ProdStatus: ps, StagingStatus: ss,
@@ -247,9 +272,29 @@ func (c *comparer) comparePair(p pairing) Pair {
 			ProdStatus: ps, StagingStatus: ss, Evidence: []string{},
 			Prod: stepDetail(a.prod), Staging: stepDetail(a.staging),
 		}
-		items = append(items, &item{d: d, a: a})
+		items = append(items, &item{d: d, a: a, before: map[Side]int{SideProd: last[SideProd], SideStaging: last[SideStaging]}})
 	}
-	attribute(items, newSideView(prodSteps, entries, SideProd), newSideView(stagingSteps, entries, SideStaging))
+	xFailed := map[Side]bool{
+		SideProd:    failedResult(resultPtr(p.prod.Result)),
+		SideStaging: failedResult(resultPtr(p.staging.Result)),
+	}
+	attribute(items, newSideView(prodSteps, entries, SideProd), newSideView(stagingSteps, entries, SideStaging), xFailed)
+	if len(items) == 0 && p.prod.Result != p.staging.Result {
+		// Every shell step agreed, yet the builds ended differently: the difference lies
+		// outside the shell steps (an agent never found for a label, a post-build failure,
+		// test results). It is reported as one build-level difference.
+		x := SideStaging
+		if severity(p.prod.Result) > severity(p.staging.Result) {
+			x = SideProd
+		}
+		items = append(items, &item{
+			a: &aligned{}, kind: rootBuildResult, side: x,
+			d: &Difference{
+				Step: buildStep, ProdStatus: jenkins.Status(p.prod.Result), StagingStatus: jenkins.Status(p.staging.Result),
+				Evidence: []string{},
+			},
+		})
+	}
 	for _, it := range items {
 		if it.root == nil {
 			c.classify(pc, it)
@@ -309,24 +354,30 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		}
 		failLog = data
 		text := cleanLog(data)
-		if ls.step.Error != "" {
+		// The error joins the text, except Jenkins' bare "script returned exit code N": it
+		// only says the step failed (ExitCode has it), and would match a generic rule that
+		// hides "no rule matched" (exit code 143 is still read as a timeout, see isTimeout).
+		if ls.step.Error != "" && !exitMessage.MatchString(ls.step.Error) {
 			text += "\n" + ls.step.Error
 		}
 		lines = countLines(string(data))
 		classify(text)
+		hasErr := ls.step.Error != "" && !exitMessage.MatchString(ls.step.Error)
 		switch {
 		case c.opts.Classifier == nil:
 			looked = "no knowledge base to match the step's log against"
-		case lines == 0 && ls.step.Error == "":
+		case lines == 0 && ls.step.Error != "" && !hasErr:
+			looked = fmt.Sprintf("no log on %s to match, only an exit code", x)
+		case lines == 0 && !hasErr:
 			looked = fmt.Sprintf("no log and no error text on %s to match", x)
 		case lines == 0:
 			looked = fmt.Sprintf("no log on %s, and no rule matched its error", x)
-		case ls.step.Error != "":
+		case hasErr:
 			looked = fmt.Sprintf("no rule matched the %s or the error", plural(lines, "log line"))
 		default:
 			looked = fmt.Sprintf("no rule matched the %s", plural(lines, "log line"))
 		}
-	case rootMissingScope:
+	case rootMissingScope, rootMissingStep, rootBuildResult:
 		if br, ok := c.opts.Logs.(BuildLogReader); ok && c.opts.Logs != nil {
 			data, err := br.BuildLog(xb, c.opts.LogTailBytes)
 			if err != nil {
@@ -348,7 +399,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		}
 	}
 
-	what := c.whatHappened(it, xb)
+	what := c.whatHappened(pc, it, xb)
 	withLine := func() string {
 		if it.kind == rootFailure && it.a.status(x) == jenkins.StatusUnknown {
 			return what + "; its log shows: " + strings.TrimSpace(m.Line)
@@ -387,7 +438,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		}
 		images[s] = stepImage("", log)
 	}
-	ef := compareEnvironment(c.environment(pc.p.staging), c.environment(pc.p.prod), images[SideStaging], images[SideProd])
+	ef := compareEnvironment(c.environment(pc.p.staging), c.environment(pc.p.prod), images[SideStaging], images[SideProd], it.kind != rootBuildResult)
 	if ef.cause != "" {
 		d.Class, d.Cause = ClassEnvironment, ef.cause
 		d.Reason = ef.reason
@@ -417,6 +468,17 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		}
 	}
 
+	// What was looked at, for an unknown reason.
+	var looked2 []string
+	for _, checked := range [][]string{ef.checked, ff.checked} {
+		if len(checked) > 0 {
+			looked2 = append(looked2, strings.Join(checked, ", "))
+		}
+	}
+	withChecks := func(head string) string {
+		return strings.Join(append([]string{head}, looked2...), "; ")
+	}
+
 	// 4. Any other knowledge-base match keeps its cause. Flaky text alone is not flakiness:
 	// a known-flaky pattern on one side only, with no flip on record, may as well be a
 	// staging problem (a slower node, blocked egress), so it stays unknown and blocking.
@@ -429,10 +491,10 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 			d.Reason = withLine()
 		case ClassFlaky:
 			d.Class = ClassUnknown
-			d.Reason = withLine() + " (a known flaky pattern, but no rebuild, retry or history shows this step flipping)"
+			d.Reason = withChecks(withLine() + " (a known flaky pattern, but nothing shows this step flipping)")
 		default:
 			d.Class = ClassUnknown
-			d.Reason = withLine()
+			d.Reason = withChecks(withLine())
 		}
 		d.Blocking = d.Class.Blocking()
 		return
@@ -450,20 +512,14 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 			d.Evidence = append(d.Evidence, "error: "+ls.step.Error)
 		}
 	}
-	parts := []string{what}
 	if looked != "" {
-		parts = append(parts, looked)
+		what += "; " + looked
 	}
-	for _, checked := range [][]string{ef.checked, ff.checked} {
-		if len(checked) > 0 {
-			parts = append(parts, strings.Join(checked, ", "))
-		}
-	}
-	d.Reason = strings.Join(parts, "; ")
+	d.Reason = withChecks(what)
 }
 
 // whatHappened says in a few words what a root difference is.
-func (c *comparer) whatHappened(it *item, xb *jenkins.Build) string {
+func (c *comparer) whatHappened(pc *pairCtx, it *item, xb *jenkins.Build) string {
 	x := it.side
 	switch it.kind {
 	case rootFailure:
@@ -483,6 +539,14 @@ func (c *comparer) whatHappened(it *item, xb *jenkins.Build) string {
 			return fmt.Sprintf("no shell step ran on %s (build %s)", x, res)
 		}
 		return fmt.Sprintf("stage %s never ran on %s (build %s)", strings.Join(it.scope, "/"), x, res)
+	case rootBuildResult:
+		return fmt.Sprintf("%s build %s, %s %s, though every shell step agreed", x, xb.Result, other(x), pc.build(other(x)).Result)
+	case rootMissingStep:
+		verb := "never ran"
+		if it.a.status(x) == jenkins.StatusNotExecuted {
+			verb = "was not executed"
+		}
+		return fmt.Sprintf("%s %s on %s (build %s)", stepName(it), verb, x, xb.Result)
 	default:
 		if it.a.status(x) == jenkins.StatusNotExecuted {
 			return fmt.Sprintf("not executed on %s, and no earlier failure there explains it", x)
@@ -552,6 +616,9 @@ func (c *comparer) flakiness(pc *pairCtx, it *item) flakyFinding {
 	}
 	return out
 }
+
+// exitMessage is the AbortException message of a shell step's non-zero exit.
+var exitMessage = regexp.MustCompile(`^script returned exit code -?\d+$`)
 
 // isTimeout reports whether a step's end looks like a timeout: Jenkins' timeout step, or the
 // SIGTERM exit status 143 it leaves behind.
@@ -638,6 +705,7 @@ func stepDetail(ls *logicalStep) *StepDetail {
 	d := &StepDetail{
 		ID: s.ID, Status: s.Status, ExitCode: s.ExitCode, Error: s.Error, Node: s.Node,
 		DurationSeconds: s.Duration.Seconds(), Start: rfc3339(s.Start), FailedAttempts: ls.failedAttempts,
+		Image: scriptImage(s.Script),
 	}
 	if ls.attempts > 1 {
 		d.Attempts = ls.attempts
@@ -685,6 +753,26 @@ func summarize(cmp *Comparison, filtered int) {
 	cmp.Verdict = VerdictGo
 	if s.Blocking > 0 {
 		cmp.Verdict = VerdictNoGo
+	}
+}
+
+// buildStep is the Step of the build-level difference of a pair whose shell steps all agree
+// but whose results differ; its prod_status and staging_status are the build results.
+const buildStep = "(build result)"
+
+// severity orders build results as Jenkins does (hudson.model.Result ordinals).
+func severity(r jenkins.Result) int {
+	switch r {
+	case jenkins.ResultSuccess:
+		return 0
+	case jenkins.ResultUnstable:
+		return 1
+	case jenkins.ResultFailure:
+		return 2
+	case jenkins.ResultNotBuilt:
+		return 3
+	default:
+		return 4
 	}
 }
 

@@ -26,8 +26,8 @@ type classCase struct {
 const unit = "Test/unittest: GPU"
 
 func pairOf(prodSteps, stagingSteps []jenkins.Step) (*jenkins.Build, *jenkins.Build) {
-	prod := bld("prod", "tvm/PR-10", 3, "abc1234def", jenkins.ResultSuccess, prodSteps...)
-	staging := bld("staging", "tvm/PR-10", 2, "abc1234def", jenkins.ResultFailure, stagingSteps...)
+	prod := bld("prod", "tvm/PR-10", 3, "abc1234def", resultOf(prodSteps), prodSteps...)
+	staging := bld("staging", "tvm/PR-10", 2, "abc1234def", resultOf(stagingSteps), stagingSteps...)
 	return prod, staging
 }
 
@@ -192,7 +192,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, blocking: true,
-			reason:   "staging step failed; no log on staging, and no rule matched its error; base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, staging history: 3 runs, 1 flips, no prod history",
+			reason:   "staging step failed; no log on staging to match, only an exit code; same image tlcpack/ci-gpu:v0.81; no rebuilds, staging history: 3 runs, 1 flips, no prod history",
 			evidence: []string{"error: script returned exit code 1"},
 		},
 		{
@@ -203,7 +203,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "tolerance_assert", blocking: true,
-			reason:   "staging step failed with: E   Not equal to tolerance rtol=1e-05, atol=1e-05 (a known flaky pattern, but no rebuild, retry or history shows this step flipping)",
+			reason:   "staging step failed with: E   Not equal to tolerance rtol=1e-05, atol=1e-05 (a known flaky pattern, but nothing shows this step flipping); same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"E   Not equal to tolerance rtol=1e-05, atol=1e-05"},
 		},
 		{
@@ -226,7 +226,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "timeout", blocking: true,
-			reason:   "staging step was aborted with: Sending interrupt signal to process",
+			reason:   "staging step was aborted with: Sending interrupt signal to process; same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"Sending interrupt signal to process"},
 		},
 		{
@@ -237,7 +237,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, cause: "timeout", blocking: true,
-			reason:   "staging step failed; no knowledge base to match the step's log against; base not recorded, same image tlcpack/ci-gpu:v0.81; no rebuilds, no history",
+			reason:   "staging step failed; no knowledge base to match the step's log against; same image tlcpack/ci-gpu:v0.81; no rebuilds, no history",
 			evidence: []string{"error: script returned exit code 143"},
 		},
 		{
@@ -250,7 +250,7 @@ func TestClassification(t *testing.T) {
 				return one(p), one(s)
 			},
 			class: ClassUnknown, blocking: true,
-			reason:   "staging step failed; no rule matched the 3 log lines or the error; same base 1a2b3c4, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
+			reason:   "staging step failed; no rule matched the 3 log lines; same base 1a2b3c4, same image tlcpack/ci-gpu:v0.81; no rebuilds, no staging history, no prod history",
 			evidence: []string{"collected 40 items", "FAILED test_a.py::test_b", "error: script returned exit code 1"},
 		},
 		{

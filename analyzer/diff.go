@@ -19,6 +19,9 @@ type logicalStep struct {
 	key string
 	// ordinal is the 0-based rank among the build's steps of the same stage and key.
 	ordinal int
+	// occurrence is the 1-based rank among the build's steps of the same stage and trimmed
+	// label ("" for every unlabelled step): what a report shows ("the 2nd Run cmake build").
+	occurrence int
 	// index is the position in the build's logical step order.
 	index int
 	// attempts counts the retry attempts folded into this step (1 without retry).
@@ -100,10 +103,14 @@ func logicalSteps(b *jenkins.Build) []*logicalStep {
 		steps = foldRetryLevel(steps, level)
 	}
 	counts := map[[2]string]int{}
+	labels := map[[2]string]int{}
 	for i, ls := range steps {
 		k := [2]string{ls.stage, ls.key}
 		ls.ordinal = counts[k]
 		counts[k]++
+		l := [2]string{ls.stage, strings.TrimSpace(ls.step.Label)}
+		labels[l]++
+		ls.occurrence = labels[l]
 		ls.index = i
 	}
 	return steps
@@ -190,7 +197,7 @@ func (a *aligned) status(s Side) jenkins.Status {
 // cmake build") from shifting every later step of the same label out of line. Unlabelled steps
 // left unmatched between the same two anchors are then paired by position. The result is in
 // execution order: staging's order, with production-only steps placed right after the step
-// that preceded them on production.
+// that preceded them on production (in their own stage when there is one).
 func align(prod, staging []*logicalStep) []*aligned {
 	byStage := func(steps []*logicalStep) map[string][]*logicalStep {
 		m := map[string][]*logicalStep{}
@@ -226,13 +233,24 @@ func align(prod, staging []*logicalStep) []*aligned {
 			where[a] = pos{a.staging.index, 0, 0}
 			continue
 		}
-		base := -1
+		// After the partners of both the nearest earlier production step and the nearest
+		// earlier one of the same stage: production's order holds within the stage and, as far
+		// as staging's order allows, across stages.
+		base, global := -1, -1
 		for i := a.prod.index - 1; i >= 0; i-- {
-			if e := prodEntry[prod[i]]; e != nil && e.staging != nil {
+			e := prodEntry[prod[i]]
+			if e == nil || e.staging == nil {
+				continue
+			}
+			if global < 0 {
+				global = e.staging.index
+			}
+			if prod[i].stage == a.prod.stage {
 				base = e.staging.index
 				break
 			}
 		}
+		base = max(base, global)
 		where[a] = pos{base, 1, a.prod.index}
 	}
 	sort.Slice(out, func(i, j int) bool {

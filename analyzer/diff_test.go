@@ -10,8 +10,8 @@ import (
 
 func compare1(t *testing.T, prodSteps, stagingSteps []jenkins.Step, opts Options) Pair {
 	t.Helper()
-	prod := bld("prod", "tvm/PR-10", 3, "abc1234", jenkins.ResultSuccess, prodSteps...)
-	staging := bld("staging", "tvm/PR-10", 1, "abc1234", jenkins.ResultFailure, stagingSteps...)
+	prod := bld("prod", "tvm/PR-10", 3, "abc1234", resultOf(prodSteps), prodSteps...)
+	staging := bld("staging", "tvm/PR-10", 1, "abc1234", resultOf(stagingSteps), stagingSteps...)
 	c, err := CompareBuilds([]*jenkins.Build{prod}, []*jenkins.Build{staging}, opts)
 	require.NoError(t, err)
 	return onlyPair(c)

@@ -176,8 +176,9 @@ type envFinding struct {
 }
 
 // compareEnvironment compares what the two builds of a pair tested, as far as it concerns a
-// step that ran in images stagingImage and prodImage ("" when unknown).
-func compareEnvironment(staging, prod *Environment, stagingImage, prodImage string) envFinding {
+// step that ran in images stagingImage and prodImage ("" when unknown); with forStep false it
+// concerns the whole build, and any difference in the pipeline's image table counts.
+func compareEnvironment(staging, prod *Environment, stagingImage, prodImage string, forStep bool) envFinding {
 	var f envFinding
 	add := func(cause, reason string, ev ...string) {
 		if f.cause == "" {
@@ -191,8 +192,8 @@ func compareEnvironment(staging, prod *Environment, stagingImage, prodImage stri
 			"staging PR base "+staging.Base, "prod PR base "+prod.Base)
 	case staging.Base != "" && prod.Base != "":
 		f.checked = append(f.checked, "same base "+short(staging.Base))
-	default:
-		f.checked = append(f.checked, "base not recorded")
+	case staging.Base != "" || prod.Base != "" || staging.Target != "" || prod.Target != "":
+		f.checked = append(f.checked, "base recorded on one side only")
 	}
 	if staging.Target != "" && prod.Target != "" && staging.Target != prod.Target {
 		add("merge_target_differs", fmt.Sprintf("staging merged into %s, prod into %s", staging.Target, prod.Target),
@@ -208,6 +209,13 @@ func compareEnvironment(staging, prod *Environment, stagingImage, prodImage stri
 	}
 
 	switch {
+	case !forStep:
+		for _, k := range sortedKeys(staging.Images) {
+			if pv, ok := prod.Images[k]; ok && pv != staging.Images[k] {
+				add("docker_image_differs", fmt.Sprintf("staging chose %s = %s, prod %s", k, staging.Images[k], pv),
+					fmt.Sprintf("staging %s = %s", k, staging.Images[k]), fmt.Sprintf("prod %s = %s", k, pv))
+			}
+		}
 	case stagingImage != "" && prodImage != "" && stagingImage != prodImage:
 		add("docker_image_differs", fmt.Sprintf("staging ran image %s, prod %s", stagingImage, prodImage),
 			"staging image "+stagingImage, "prod image "+prodImage)

@@ -48,20 +48,27 @@ func TestCompareEnvironmentSame(t *testing.T) {
 	e := func() *Environment {
 		return &Environment{Base: "1a2b3c4d", Target: "main", Images: map[string]string{"ci_gpu": "g:1"}, Params: map[string]string{"p": "1"}, Sensitive: map[string]bool{}}
 	}
-	f := compareEnvironment(e(), e(), "g:1", "g:1")
+	f := compareEnvironment(e(), e(), "g:1", "g:1", true)
 	assert.Empty(t, f.cause)
 	assert.Equal(t, []string{"same base 1a2b3c4", "same image g:1", "same parameters"}, f.checked)
 
 	s, p := e(), e()
 	p.Base = "1a2b3c4d5e6f"                        // an abbreviation of the same commit
 	s.Sensitive["tok"], p.Params["tok"] = true, "" // a secret on one side is not compared
-	assert.Empty(t, compareEnvironment(s, p, "", "").cause)
+	assert.Empty(t, compareEnvironment(s, p, "", "", true).cause)
 
 	s, p = e(), e()
 	s.Target = "v0.9"
-	f = compareEnvironment(s, p, "", "")
+	f = compareEnvironment(s, p, "", "", true)
 	assert.Equal(t, "merge_target_differs", f.cause)
 	assert.Equal(t, "staging merged into v0.9, prod into main", f.reason)
+
+	s, p = e(), e()
+	s.Images["ci_gpu"] = "g:2"
+	assert.Empty(t, compareEnvironment(s, p, "", "", true).cause, "the step's image is unknown")
+	f = compareEnvironment(s, p, "", "", false)
+	assert.Equal(t, "docker_image_differs", f.cause, "the whole build")
+	assert.Equal(t, "staging chose ci_gpu = g:2, prod g:1", f.reason)
 }
 
 func FuzzLogParsers(f *testing.F) {

@@ -71,6 +71,17 @@ func bld(side, job string, num int, rev string, result jenkins.Result, steps ...
 	return b
 }
 
+// resultOf is the result a build of these steps would have: FAILURE when one failed (after
+// its retries).
+func resultOf(steps []jenkins.Step) jenkins.Result {
+	for _, s := range logicalSteps(&jenkins.Build{Steps: steps}) {
+		if failedStatus(s.step.Status) {
+			return jenkins.ResultFailure
+		}
+	}
+	return jenkins.ResultSuccess
+}
+
 func withPR(b *jenkins.Build, base string) *jenkins.Build {
 	b.PR = &jenkins.PullRequest{Number: 10, Head: b.Revision, Base: base, Target: "main"}
 	return b
@@ -104,6 +115,7 @@ var testKB = fakeKB{
 	{"Automatic merge failed", Match{Class: ClassEnvironment, Cause: "merge_conflict", Rule: "merge-conflict"}},
 	{"Segmentation fault", Match{Class: ClassUnknown, Cause: "segfault", Rule: "segfault"}},
 	{"Sending interrupt signal to process", Match{Class: ClassUnknown, Cause: "timeout", Rule: "timeout"}},
+	{"Waiting for next available executor", Match{Class: ClassController, Cause: "waiting_for_executor", Rule: "waiting"}},
 }
 
 // fakeLogs serves step logs by build dir and step id, and build logs by build dir.

@@ -132,7 +132,8 @@ type Difference struct {
 	// Step is the step's identity within its stage: the trimmed label, or "sh:" and a short
 	// hash of the normalised script for an unlabelled step.
 	Step string `json:"step"`
-	// Occurrence is the 1-based ordinal among the steps of the same stage and identity.
+	// Occurrence is the 1-based ordinal among the steps of the same stage and label (every
+	// unlabelled step counting as label ""), on the side that ran it (staging if both).
 	Occurrence    int            `json:"occurrence"`
 	ProdStatus    jenkins.Status `json:"prod_status"`
 	StagingStatus jenkins.Status `json:"staging_status"`
@@ -177,6 +178,8 @@ type StepDetail struct {
 	Node            *string `json:"node"`
 	DurationSeconds float64 `json:"duration_seconds"`
 	Start           string  `json:"start,omitempty"`
+	// Image is the docker image the script ran in (docker/bash.sh IMAGE ...), when it names one.
+	Image string `json:"image,omitempty"`
 	// FailedAttempts lists the statuses of earlier retry attempts of this step that did not
 	// succeed (the step itself is the last attempt).
 	FailedAttempts []jenkins.Status `json:"failed_attempts,omitempty"`

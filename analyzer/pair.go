@@ -219,6 +219,15 @@ func pairBuilds(prod, staging []*jenkins.Build, maps []jobMapping, jobs []*regex
 	for k := range s.byKey {
 		keys[k] = true
 	}
+	// The key's parts, taken from a build rather than split at '@' (a job name may hold one).
+	parts := func(k string) (job, rev string) {
+		bs := s.byKey[k]
+		if len(bs) > 0 {
+			return bs[0].Job, bs[0].Revision
+		}
+		b := p.byKey[k][0]
+		return mapJob(maps, b.Job), b.Revision
+	}
 	sorted := make([]string, 0, len(keys))
 	for k := range keys {
 		sorted = append(sorted, k)
@@ -228,8 +237,7 @@ func pairBuilds(prod, staging []*jenkins.Build, maps []jobMapping, jobs []*regex
 	var pairs []pairing
 	for _, k := range sorted {
 		pb, sb := p.byKey[k], s.byKey[k]
-		at := strings.LastIndex(k, "@")
-		job, rev := k[:at], k[at+1:]
+		job, rev := parts(k)
 		switch {
 		case len(pb) > 0 && len(sb) > 0:
 			pairs = append(pairs, pairing{key: k, job: job, revision: rev, prod: pb[0], staging: sb[0], olderProd: pb[1:], olderStaging: sb[1:]})

@@ -152,3 +152,41 @@ func TestCompileGlob(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+func TestNewestBuildTieBreaks(t *testing.T) {
+	ok := st("Build", "x", S)
+	a := bld("staging", "j", 4, "r", jenkins.ResultSuccess, ok)
+	b := bld("staging", "j", 9, "r", jenkins.ResultSuccess, ok)
+	c := bld("staging", "j", 9, "r", jenkins.ResultSuccess, ok)
+	c.Dir = "staging/other/builds/9"
+	noNum := bld("staging", "j", 1, "r", jenkins.ResultSuccess, ok)
+	noNum.Number = nil
+	for _, x := range []*jenkins.Build{a, b, c, noNum} {
+		x.Start = t0 // same start: the number decides, then the directory
+	}
+	prod := []*jenkins.Build{bld("prod", "j", 1, "r", jenkins.ResultSuccess, ok)}
+	cmp, err := CompareBuilds(prod, []*jenkins.Build{noNum, a, c, b}, Options{})
+	require.NoError(t, err)
+	p := onlyPair(cmp)
+	assert.Equal(t, b.Dir, p.Staging.Dir, "same start and number: the first directory in order")
+	var older []string
+	for _, o := range p.Older.Staging {
+		older = append(older, o.Dir)
+	}
+	assert.Equal(t, []string{c.Dir, a.Dir, noNum.Dir}, older)
+
+	// Unpaired builds are listed by job, number, directory.
+	u := []*jenkins.Build{
+		bld("staging", "z", 2, "r2", jenkins.ResultSuccess, ok),
+		bld("staging", "a", 10, "r3", jenkins.ResultSuccess, ok),
+		bld("staging", "a", 9, "r4", jenkins.ResultSuccess, ok),
+		noNum,
+	}
+	cmp, err = CompareBuilds(nil, u, Options{})
+	require.NoError(t, err)
+	var got []string
+	for _, x := range cmp.Unpaired.Staging {
+		got = append(got, x.Dir)
+	}
+	assert.Equal(t, []string{u[2].Dir, u[1].Dir, noNum.Dir, u[0].Dir}, got)
+}

@@ -3,6 +3,7 @@ package analyzer
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cidiff/cidiff/jenkins"
 )
@@ -19,6 +20,12 @@ const (
 	// rootOneSided: a step ran on one side only (or was not executed on one side) while the
 	// rest of its stage ran on both, and no failure explains it.
 	rootOneSided
+	// rootMissingStep: a step did not run on a side whose build failed, and no failed step
+	// explains it: the build failed outside any shell step (withCredentials, unstash, a
+	// sandbox rejection) right there.
+	rootMissingStep
+	// rootBuildResult: every shell step agreed but the build results differ.
+	rootBuildResult
 )
 
 // consequenceKind says how a consequence follows from its root.
@@ -47,12 +54,23 @@ type item struct {
 	// scope is the stage path a root explains on its side: the failing step's stage, or the
 	// stage prefix that is missing entirely.
 	scope []string
+	// before is, per side, the index of the last step that side ran at or before this
+	// difference in execution order (-1 when none).
+	before map[Side]int
 }
 
 // event is a root on one side that later absences on that side may follow from.
 type event struct {
 	it    *item
 	scope []string
+	// failure is set when a step failed there (rather than did not run).
+	failure bool
+	// stop caches stopped(): 0 unknown, 1 yes, 2 no.
+	stop int
+	// after is the side's step index the root happened after: the failed step's own index,
+	// or for a step or stage that never ran, the last step the side ran before it (-1 when
+	// none).
+	after int
 }
 
 // sideView indexes one side's steps for the scope rules.
@@ -62,10 +80,13 @@ type sideView struct {
 	byStage map[string][]*logicalStep
 	// entry maps a side's step to its aligned entry.
 	entry map[*logicalStep]*aligned
+	// spans and timeSpans memoise span and times per stage prefix (joined with NUL).
+	spans     map[string][3]int
+	timeSpans map[string][2]time.Time
 }
 
 func newSideView(steps []*logicalStep, entries []*aligned, side Side) *sideView {
-	v := &sideView{steps: steps, byStage: map[string][]*logicalStep{}, entry: map[*logicalStep]*aligned{}}
+	v := &sideView{steps: steps, byStage: map[string][]*logicalStep{}, entry: map[*logicalStep]*aligned{}, spans: map[string][3]int{}, timeSpans: map[string][2]time.Time{}}
 	for _, s := range steps {
 		v.byStage[s.stage] = append(v.byStage[s.stage], s)
 	}
@@ -79,6 +100,13 @@ func newSideView(steps []*logicalStep, entries []*aligned, side Side) *sideView 
 
 // span returns the first and last index of the side's steps within the stage prefix.
 func (v *sideView) span(prefix []string) (first, last int, ok bool) {
+	key := strings.Join(prefix, "\x00")
+	if sp, hit := v.spans[key]; hit {
+		return sp[0], sp[1], sp[2] == 1
+	}
+	defer func() {
+		v.spans[key] = [3]int{first, last, map[bool]int{true: 1}[ok]}
+	}()
 	first, last = -1, -1
 	for _, s := range v.steps {
 		if hasPrefix(s.path, prefix) {
@@ -104,21 +132,24 @@ func (v *sideView) has(prefix []string) bool {
 //     earlier root on X whose scope covers it: the same stage, a stage inside it, the stage
 //     enclosing it, or a stage that ran after it in sequence (not a parallel sibling: two
 //     sibling stages are sequential when, on the side that ran both, every step of the first
-//     came before every step of the second).
+//     came before every step of the second). A root explains nothing when X went on after it:
+//     when X later ran a step (present on both sides) that the root's scope covers, the
+//     failure was caught (TVM's make() catches a failed build and builds again).
 //  2. A step that ran on X only, right after a failure on X in the same stage (only X-only
 //     steps in between), is a recovery step of that failure; so is an X-only step in
 //     "Declarative: Post Actions" after any failure on X.
 //  3. Otherwise the difference is a root. A root where X has no step at all in some enclosing
 //     stage (or in the whole build) covers that stage: later differences inside it follow
-//     from it. A root where a step failed covers the step's stage.
-func attribute(items []*item, prodView, stagingView *sideView) {
+//     from it. A root where a step failed covers the step's stage. A root where one step did
+//     not run on X while X's build failed covers that step's stage too: the build failed
+//     there, outside any shell step.
+func attribute(items []*item, prodView, stagingView *sideView, xFailed map[Side]bool) {
 	events := map[Side][]event{}
 	views := map[Side]*sideView{SideProd: prodView, SideStaging: stagingView}
+	// itemOf holds the differences walked so far: a root must come before what follows from it.
 	itemOf := map[*aligned]*item{}
 	for _, it := range items {
 		itemOf[it.a] = it
-	}
-	for _, it := range items {
 		path := it.a.any().path
 		// Rule 1: did not run on X.
 		for _, x := range []Side{SideStaging, SideProd} {
@@ -127,7 +158,7 @@ func attribute(items []*item, prodView, stagingView *sideView) {
 			}
 			if r := blame(events[x], path, x, views); r != nil {
 				it.root, it.cons, it.consSide = r, consNeverRan, x
-				if r.kind == rootMissingScope {
+				if r.kind == rootMissingScope && r.side == x {
 					it.cons = consInMissingScope
 				}
 				break
@@ -144,6 +175,9 @@ func attribute(items []*item, prodView, stagingView *sideView) {
 					break
 				}
 			}
+		}
+		if it.root == it {
+			it.root = nil
 		}
 		if it.root != nil {
 			for it.root.root != nil {
@@ -162,17 +196,23 @@ func attribute(items []*item, prodView, stagingView *sideView) {
 		for _, x := range []Side{SideStaging, SideProd} {
 			st := it.a.status(x)
 			if absent(st) {
+				after := it.before[x]
 				if scope, ok := missingScope(views[x], path); ok {
 					if it.kind != rootFailure {
 						it.kind, it.side, it.scope = rootMissingScope, x, scope
 					}
-					events[x] = append(events[x], event{it, scope})
+					events[x] = append(events[x], event{it: it, scope: scope, after: after})
+				} else if e := (event{it: it, scope: path, after: after}); xFailed[x] && stopped(e, x, views) {
+					if it.kind != rootFailure {
+						it.kind, it.side, it.scope = rootMissingStep, x, path
+					}
+					events[x] = append(events[x], e)
 				} else if it.kind == rootOneSided && it.side == "" {
 					it.side = x
 				}
 			}
 			if bad(st) {
-				events[x] = append(events[x], event{it, path})
+				events[x] = append(events[x], event{it: it, scope: path, failure: true, after: it.a.side(x).index})
 			}
 		}
 		if it.side == "" {
@@ -181,14 +221,46 @@ func attribute(items []*item, prodView, stagingView *sideView) {
 	}
 }
 
-// blame returns the most recent root on side x whose scope covers a step at path.
+// blame returns the most recent root on side x whose scope covers a step at path and after
+// which x did not go on. A failed step is preferred to a step or stage that did not run: it
+// is the stronger evidence.
 func blame(evs []event, path []string, x Side, views map[Side]*sideView) *item {
-	for i := len(evs) - 1; i >= 0; i-- {
-		if covers(evs[i].scope, path, x, views) {
-			return evs[i].it
+	for _, failures := range []bool{true, false} {
+		for i := len(evs) - 1; i >= 0; i-- {
+			e := &evs[i]
+			if e.failure != failures || !covers(e.scope, path, x, views) {
+				continue
+			}
+			if e.stop == 0 {
+				e.stop = 2
+				if stopped(*e, x, views) {
+					e.stop = 1
+				}
+			}
+			if e.stop == 1 {
+				return e.it
+			}
 		}
 	}
 	return nil
+}
+
+// stopped reports whether side x ran nothing after a root that the root's scope covers, apart
+// from steps that ran on x only (recovery steps are differences of their own).
+func stopped(e event, x Side, views map[Side]*sideView) bool {
+	v := views[x]
+	for _, s := range v.steps {
+		if s.index <= e.after || absent(s.step.Status) {
+			continue
+		}
+		if a := v.entry[s]; a == nil || a.prod == nil || a.staging == nil {
+			continue
+		}
+		if covers(e.scope, s.path, x, views) {
+			return false
+		}
+	}
+	return true
 }
 
 // covers reports whether a root at stage scope explains that a later step at path did not run.
@@ -200,17 +272,56 @@ func covers(scope, path []string, x Side, views map[Side]*sideView) bool {
 	for c < len(scope) && c < len(path) && scope[c] == path[c] {
 		c++
 	}
-	a, b := scope[:c+1], path[:c+1]
-	// Prefer the other side's order: there both stages usually ran.
+	return sequential(scope[:c+1], path[:c+1], x, views)
+}
+
+// sequential reports whether sibling stage a ran before sibling stage b, rather than beside it
+// in a parallel block. On the side that ran both (the other side preferred), they are
+// sequential when every step of a both started (flow-node ids) and ended (recorded times)
+// before the first step of b; parallel branches overlap in time even when their ids do not
+// interleave. When no side ran both, top-level stages are taken as sequential (as in every
+// Declarative pipeline) and nested ones as parallel branches (TVM's shape).
+func sequential(a, b []string, x Side, views map[Side]*sideView) bool {
 	for _, v := range []*sideView{views[other(x)], views[x]} {
 		_, lastA, okA := v.span(a)
 		firstB, _, okB := v.span(b)
-		if okA && okB {
-			return lastA < firstB
+		if !okA || !okB {
+			continue
+		}
+		if lastA >= firstB {
+			return false
+		}
+		_, endA, timedA := v.times(a)
+		startB, _, timedB := v.times(b)
+		if timedA && timedB {
+			// A second of slack for rounding between a step's end and the next one's start.
+			return !endA.After(startB.Add(time.Second))
+		}
+		return true
+	}
+	return len(a) == 1
+}
+
+// times returns when the side's first step within the stage prefix started and its last
+// step ended, when the steps recorded times.
+func (v *sideView) times(prefix []string) (start, end time.Time, ok bool) {
+	key := strings.Join(prefix, "\x00")
+	if t, hit := v.timeSpans[key]; hit {
+		return t[0], t[1], !t[0].IsZero()
+	}
+	defer func() { v.timeSpans[key] = [2]time.Time{start, end} }()
+	for _, s := range v.steps {
+		if !hasPrefix(s.path, prefix) || s.step.Start.IsZero() {
+			continue
+		}
+		if start.IsZero() || s.step.Start.Before(start) {
+			start = s.step.Start
+		}
+		if e := s.step.Start.Add(s.step.Duration); e.After(end) {
+			end = e
 		}
 	}
-	// Neither side ran both: top-level stages are sequential in every Declarative pipeline.
-	return c == 0
+	return start, end, !start.IsZero()
 }
 
 // recoveryOf returns the failure a step that ran on side x only recovers from, or nil.

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"testing"
+	"time"
 
 	"github.com/cidiff/cidiff/jenkins"
 	"github.com/stretchr/testify/assert"
@@ -107,6 +108,51 @@ func TestRootCause(t *testing.T) {
 			},
 		},
 		{
+			name: "a failure the pipeline recovered from explains nothing after it",
+			prod: []jenkins.Step{
+				st(cpu, "Run cmake build", S), st(cpu, "Build and run C++ tests", S),
+				st("Test", "Run tests", S), st("Deploy", "Unstash", S), st("Deploy", "", S, script("cp docs.tgz x")),
+			},
+			staging: []jenkins.Step{
+				st(cpu, "Run cmake build", F), st(cpu, "Clear old cmake workspace", S), st(cpu, "Run cmake build", S),
+				st(cpu, "Build and run C++ tests", S), st("Test", "Run tests", S),
+			},
+			stagingResult: jenkins.ResultAborted,
+			buildLog:      "[Pipeline] node\nStill waiting to schedule task\nThere are no nodes with the label ‘doc’\nAborted by admin\n",
+			want: []string{
+				"Build/BUILD: CPU|Run cmake build SUCCESS->FAILURE unknown/",
+				"Build/BUILD: CPU|Clear old cmake workspace MISSING->SUCCESS unknown/ <-Run cmake build",
+				"Build/BUILD: CPU|Run cmake build MISSING->SUCCESS unknown/ <-Run cmake build",
+				"Deploy|Unstash SUCCESS->MISSING controller/no_node_for_label",
+				"Deploy| SUCCESS->MISSING controller/no_node_for_label <-Unstash",
+			},
+		},
+		{
+			name: "a step that never ran where the build failed outside any shell step",
+			prod: []jenkins.Step{
+				st("Sanity Check", "Check for docs only changes", S), st("Sanity Check", "Check if CI should be skipped", S),
+				st("Sanity Check", "Run lint", S), st(gpu, "Run cmake build", S), st(cpu, "Run cmake build", S),
+			},
+			staging:  []jenkins.Step{st("Sanity Check", "Check for docs only changes", S)},
+			buildLog: "ERROR: Could not find credentials entry with ID 'tvm-bot-jenkins-reader'\nFinished: FAILURE\n",
+			want: []string{
+				"Sanity Check|Check if CI should be skipped SUCCESS->MISSING controller/credentials_not_found",
+				"Sanity Check|Run lint SUCCESS->MISSING controller/credentials_not_found <-Check if CI should be skipped",
+				"Build/BUILD: GPU|Run cmake build SUCCESS->MISSING controller/credentials_not_found <-Check if CI should be skipped",
+				"Build/BUILD: CPU|Run cmake build SUCCESS->MISSING controller/credentials_not_found <-Check if CI should be skipped",
+			},
+		},
+		{
+			name:          "a missing step in a build that went on is its own root",
+			prod:          []jenkins.Step{st("Prepare", "a", S), st("Prepare", "Check PR title", S), st("Prepare", "b", S), st("Build", "c", S)},
+			staging:       []jenkins.Step{st("Prepare", "a", S), st("Prepare", "b", S)},
+			stagingResult: jenkins.ResultFailure,
+			want: []string{
+				"Prepare|Check PR title SUCCESS->MISSING unknown/",
+				"Build|c SUCCESS->MISSING unknown/",
+			},
+		},
+		{
 			name:    "a step missing inside a stage that ran is its own root",
 			prod:    []jenkins.Step{st("Prepare", "a", S), st("Prepare", "Check PR title", S), st("Prepare", "b", S)},
 			staging: []jenkins.Step{st("Prepare", "a", S), st("Prepare", "b", S)},
@@ -144,6 +190,85 @@ func TestRootCause(t *testing.T) {
 			assert.Equal(t, roots, c.Summary.Findings)
 		})
 	}
+}
+
+// Parallel branches whose flow-node ids do not interleave (one branch's steps were all created
+// before the other's) are still parallel when their times overlap: a failure in one branch
+// does not explain what never ran in the other, and the other branch going on does not mean
+// the failure was caught.
+func TestParallelBranchesByTime(t *testing.T) {
+	at := func(sec, dur int) func(*jenkins.Step) {
+		return func(s *jenkins.Step) {
+			s.Start = t0.Add(time.Duration(sec) * time.Second)
+			s.Duration = time.Duration(dur) * time.Second
+		}
+	}
+	g, c := "Test/unittest: GPU", "Test/unittest: CPU"
+	prod := []jenkins.Step{
+		st(g, "Set up CI environment", S, at(0, 5)), st(g, "Run Python GPU unit tests", S, at(5, 10)),
+		st(c, "Set up CI environment", S, at(1, 5)), st(c, "Run Python unit tests", S, at(6, 10)), st(c, "Run VTA tests", S, at(16, 5)),
+		st("Deploy", "Unstash", S, at(30, 2)),
+	}
+	staging := []jenkins.Step{
+		st(g, "Set up CI environment", F, at(0, 5)),
+		st(c, "Set up CI environment", S, at(1, 5)), st(c, "Run Python unit tests", S, at(6, 10)),
+	}
+	p := compare1(t, prod, staging, Options{})
+	assert.Equal(t, []string{
+		"Test/unittest: GPU|Set up CI environment SUCCESS->FAILURE unknown/",
+		"Test/unittest: GPU|Run Python GPU unit tests SUCCESS->MISSING unknown/ <-Set up CI environment",
+		"Test/unittest: CPU|Run VTA tests SUCCESS->MISSING unknown/",
+		"Deploy|Unstash SUCCESS->MISSING unknown/ <-Set up CI environment",
+	}, briefs(p))
+
+	// Without times, ids decide: the CPU branch's steps all came after the GPU branch's, so it
+	// reads as a later stage and the GPU failure as caught.
+	for i := range prod {
+		prod[i].Start, prod[i].Duration = time.Time{}, 0
+	}
+	for i := range staging {
+		staging[i].Start, staging[i].Duration = time.Time{}, 0
+	}
+	p = compare1(t, prod, staging, Options{})
+	assert.Equal(t, "Test/unittest: GPU|Run Python GPU unit tests SUCCESS->MISSING unknown/", briefs(p)[1])
+}
+
+// TVM era A's Deploy asks for node('doc') even for pull requests, with no shell step before
+// the main-only check: a staging controller without a 'doc' agent leaves every PR build
+// waiting, then aborted, while every shell step agrees. The build results differ.
+func TestBuildResultDifference(t *testing.T) {
+	steps := []jenkins.Step{st("Build", "Run cmake build", S), st("Test", "Run tests", S)}
+	prod := bld("prod", "tvm/PR-10", 3, "abc1234", jenkins.ResultSuccess, steps...)
+	staging := bld("staging", "tvm/PR-10", 1, "abc1234", jenkins.ResultAborted, append([]jenkins.Step(nil), steps...)...)
+	logs := newLogs()
+	logs.builds[staging.Dir] = "[Pipeline] node\nWaiting for next available executor on ‘doc’\nAborted by admin\n"
+	c, err := CompareBuilds(one(prod), one(staging), Options{Classifier: testKB, Logs: logs})
+	require.NoError(t, err)
+	p := onlyPair(c)
+	require.Len(t, p.Differences, 1)
+	d := p.Differences[0]
+	assert.Equal(t, "", d.Stage)
+	assert.Equal(t, "(build result)", d.Step)
+	assert.Equal(t, jenkins.Status("SUCCESS"), d.ProdStatus)
+	assert.Equal(t, jenkins.Status("ABORTED"), d.StagingStatus)
+	assert.Equal(t, ClassController, d.Class)
+	assert.Equal(t, "waiting_for_executor", d.Cause)
+	assert.Equal(t, "staging build ABORTED, prod SUCCESS, though every shell step agreed: Waiting for next available executor on ‘doc’", d.Reason)
+	assert.False(t, p.Identical)
+	assert.Equal(t, VerdictNoGo, c.Verdict)
+
+	// Without a build log there is nothing to explain it: unknown, and it says so.
+	c, err = CompareBuilds(one(prod), one(staging), Options{Classifier: testKB})
+	require.NoError(t, err)
+	d = onlyPair(c).Differences[0]
+	assert.Equal(t, ClassUnknown, d.Class)
+	assert.Equal(t, "staging build ABORTED, prod SUCCESS, though every shell step agreed; no build log to read", d.Reason)
+
+	// Equal results: nothing to report.
+	staging.Result = jenkins.ResultSuccess
+	c, err = CompareBuilds(one(prod), one(staging), Options{})
+	require.NoError(t, err)
+	assert.True(t, onlyPair(c).Identical)
 }
 
 func TestRootCauseReasons(t *testing.T) {

@@ -17,18 +17,18 @@ const minSystematicFailures = 3
 // one-sided Fisher's exact test on the 2x2 table (side × failed/passed).
 func (c *comparer) systematic(pairs []pairing, alpha float64) []SystematicFinding {
 	type count struct {
-		label          string
-		sf, sr, pf, pr int
-		jobs           map[string]bool
-		stage, key     string
-		ordinal        int
+		label               string
+		sf, sr, pf, pr      int
+		jobs                map[string]bool
+		stage, key          string
+		ordinal, occurrence int
 	}
 	counts := map[identity]*count{}
 	get := func(ls *logicalStep) *count {
 		id := ls.id()
 		k := counts[id]
 		if k == nil {
-			k = &count{label: ls.step.Label, jobs: map[string]bool{}, stage: ls.stage, key: ls.key, ordinal: ls.ordinal}
+			k = &count{label: ls.step.Label, jobs: map[string]bool{}, stage: ls.stage, key: ls.key, ordinal: ls.ordinal, occurrence: ls.occurrence}
 			counts[id] = k
 		}
 		return k
@@ -65,7 +65,7 @@ func (c *comparer) systematic(pairs []pairing, alpha float64) []SystematicFindin
 		}
 		sort.Strings(jobs)
 		out = append(out, SystematicFinding{
-			Stage: k.stage, Label: k.label, Step: k.key, Occurrence: k.ordinal + 1,
+			Stage: k.stage, Label: k.label, Step: k.key, Occurrence: k.occurrence,
 			StagingFailures: k.sf, StagingRuns: k.sr, ProdFailures: k.pf, ProdRuns: k.pr,
 			PValue: pv, Jobs: jobs,
 			Reason: fmt.Sprintf("failed in %d of %d staging runs and %d of %d prod runs (one-sided Fisher p = %.3g)", k.sf, k.sr, k.pf, k.pr, pv),
