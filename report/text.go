@@ -373,6 +373,12 @@ func (t *textWriter) finding(n int, f findingView) {
 		if s.Node != "" {
 			parts = append(parts, "on "+s.Node)
 		}
+		if s.Image != "" {
+			parts = append(parts, "in "+s.Image)
+		}
+		if s.Attempts > 1 {
+			parts = append(parts, fmt.Sprintf("after %d attempts", s.Attempts))
+		}
 		if s.Error != "" && s.Status != "SUCCESS" {
 			parts = append(parts, s.Error)
 		}

@@ -147,6 +147,7 @@ type stepView struct {
 	ExitCode string
 	Error    string
 	Node     string
+	Image    string
 	URL      string
 	Attempts int
 	// Evidence is the difference's evidence when it comes from this side.
@@ -439,6 +440,7 @@ func newStepView(side string, s *analyzer.StepDetail, status jenkins.Status, bui
 		}
 	}
 	sv.Attempts = s.Attempts
+	sv.Image = cleanRedact(s.Image)
 	if buildURL != "" && s.ID != "" {
 		sv.URL = stepLogURL(buildURL, s.ID)
 	}
