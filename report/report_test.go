@@ -474,3 +474,33 @@ func FuzzWrite(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteEmptyComparison(t *testing.T) {
+	c := &analyzer.Comparison{Verdict: analyzer.VerdictGo}
+	for _, f := range Formats {
+		var buf bytes.Buffer
+		require.NoError(t, Write(&buf, c, f, Options{Now: fixedNow}), f)
+		assert.Contains(t, buf.String(), "GO", f)
+		assert.NotContains(t, buf.String(), "NO-GO", f)
+	}
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(render1(t, c, FormatJSON), &got))
+	for _, k := range []string{"pairs", "systematic", "errors", "warnings"} {
+		assert.Equal(t, []any{}, got[k], k)
+	}
+	assert.Equal(t, map[string]any{"prod": []any{}, "staging": []any{}}, got["unpaired"])
+
+	path := filepath.Join(t.TempDir(), "empty.html")
+	require.NoError(t, os.WriteFile(path, render1(t, c, FormatHTML), 0o644))
+	page := openInBrowser(t, path, "selftest")
+	assert.Empty(t, page.Console)
+	assert.True(t, strings.Contains(page.DOM, `<h1 id="verdict">GO</h1>`))
+	assert.True(t, strings.Contains(page.DOM, "all= findings=0 pairs=0"))
+}
+
+func render1(t *testing.T, c *analyzer.Comparison, format string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, Write(&buf, c, format, Options{Now: fixedNow}))
+	return buf.Bytes()
+}
