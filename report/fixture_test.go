@@ -20,9 +20,13 @@ const (
 
 var fixtureGitHubToken = "ghp_" + "Zr7Qk2Lm9Xw4Vb8Nc3Jd6Hf1Gs5Ta0Py2Ue4"
 
-func ip(n int) *int                             { return &n }
-func sp(s string) *string                       { return &s }
-func rp(r jenkins.Result) *jenkins.Result       { return &r }
+func ip(n int) *int                       { return &n }
+func sp(s string) *string                 { return &s }
+func rp(r jenkins.Result) *jenkins.Result { return &r }
+func withImage(s *analyzer.StepDetail, image string) *analyzer.StepDetail {
+	s.Image = image
+	return s
+}
 func fixedNow() time.Time                       { return time.Date(2022, 2, 8, 9, 30, 0, 0, time.UTC) }
 func ref(stage, label string) *analyzer.StepRef { return &analyzer.StepRef{Stage: stage, Label: label} }
 
@@ -153,8 +157,8 @@ func fixtureComparison() *analyzer.Comparison {
 						Class: analyzer.ClassEnvironment, Cause: "docker_image_differs",
 						Reason:   "the builds ran different images: prod tlcpack/ci-lint:v0.67, staging tlcpack/ci-lint:v0.68",
 						Evidence: []string{"prod image tlcpack/ci-lint:v0.67", "staging image tlcpack/ci-lint:v0.68"},
-						Prod:     step("12", jenkins.StatusFailure, ip(1), "script returned exit code 1", "cpu-agent-1"),
-						Staging:  step("12", jenkins.StatusSuccess, nil, "", "cpu-agent-2"),
+						Prod:     withImage(step("12", jenkins.StatusFailure, ip(1), "script returned exit code 1", "cpu-agent-1"), "tlcpack/ci-lint:v0.67"),
+						Staging:  withImage(step("12", jenkins.StatusSuccess, nil, "", "cpu-agent-2"), "tlcpack/ci-lint:v0.68"),
 					},
 				},
 				BothFailed: []analyzer.BothFailedStep{{

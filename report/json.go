@@ -76,10 +76,23 @@ func writeJSON(w io.Writer, c *analyzer.Comparison, opts Options) error {
 	if out.SchemaVersion == 0 {
 		out.SchemaVersion = analyzer.SchemaVersion
 	}
+	// Lists are [] rather than null, whoever built the comparison.
+	if rc.Systematic == nil {
+		rc.Systematic = []analyzer.SystematicFinding{}
+	}
+	if rc.Errors == nil {
+		rc.Errors = []analyzer.InputError{}
+	}
+	if rc.Warnings == nil {
+		rc.Warnings = []string{}
+	}
 	build := func(b analyzer.BuildRef, base string) jsonBuild {
 		return jsonBuild{BuildRef: b, URL: BuildURL(base, b.Job, b.Number)}
 	}
 	for _, p := range rc.Pairs {
+		if p.BothFailed == nil {
+			p.BothFailed = []analyzer.BothFailedStep{}
+		}
 		jp := jsonPair{
 			Pair:        p,
 			Prod:        build(p.Prod, opts.ProdURL),

@@ -74,7 +74,7 @@ func renderMarkdown(v *view, cut mdCut, limit int) []byte {
 		if n := len(withDiffs) - len(shown); n > 0 {
 			what = append(what, fmt.Sprintf("%d %s with differences %s not shown", n, plural(n, "pair", "pairs"), plural(n, "is", "are")))
 		}
-		p("> ✂️ To fit the %d-character limit of a GitHub comment, %s. The JSON and HTML reports have everything.\n\n", limit, strings.Join(what, " and "))
+		p("> ✂️ To stay within %d bytes (a GitHub comment holds %d characters), %s. The JSON and HTML reports have everything.\n\n", limit, GitHubCommentLimit, strings.Join(what, " and "))
 	}
 
 	p("| class | differences | findings | blocks launch |\n|---|--:|--:|---|\n")

@@ -13,6 +13,9 @@ const Mask = "****"
 // ("password=****", "https://ci:****@host").
 type redactRule struct {
 	name string
+	// need lists lower-case substrings one of which must occur for the rule to be tried: most
+	// log lines hold none, and the regexps are the cost of a report.
+	need []string
 	re   *regexp.Regexp
 	// keep, when set, vetoes a match: a name like TOKEN_FILE holds a path, not a secret. g
 	// returns a named group of the match; lineStart says whether only blanks precede it on its line.
@@ -48,6 +51,10 @@ func keepIfValueHarmless(g func(string) string, _ bool) bool { return valueIsHar
 // secretWords are the parts of a key name that mark its value as a secret.
 const secretWords = `(?:token|secret|passw(?:or)?d|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)`
 
+// secretNeeds are the fragments secretWords can match, for the rules' prefilter.
+var secretNeeds = []string{"token", "secret", "passw", "api_key", "api-key", "apikey", "access_key", "access-key", "accesskey",
+	"private_key", "private-key", "privatekey", "credential"}
+
 // A bare (unquoted) value runs to whitespace or a shell/URL separator.
 const bareValue = `[^\s"'&;,)}\]]+`
 
@@ -55,33 +62,40 @@ var redactRules = []redactRule{
 	{
 		// PEM private keys, also when an excerpt cut the END line off.
 		name: "private-key",
+		need: []string{"private key"},
 		re:   regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----(?P<s>.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)`),
 	},
 	{
 		// userinfo in URLs: scheme://user:password@host keeps the user.
 		name: "url-password",
+		need: []string{"://"},
 		re:   regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.\-]*://[^/\s:@'"]+:(?P<s>[^/\s@'"]+)@`),
 		keep: keepIfValueHarmless,
 	},
 	{
 		name: "github-token",
+		need: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"},
 		re:   regexp.MustCompile(`\bgh[pousr]_(?P<s>[A-Za-z0-9]{30,})`),
 	},
 	{
 		name: "github-pat",
+		need: []string{"github_pat_"},
 		re:   regexp.MustCompile(`\bgithub_pat_(?P<s>[A-Za-z0-9_]{20,})`),
 	},
 	{
 		name: "slack-token",
+		need: []string{"xox"},
 		re:   regexp.MustCompile(`\bxox[abposre]-(?P<s>[A-Za-z0-9\-]{8,})`),
 	},
 	{
 		// AWS access key ids: the first four letters say which kind, the rest identifies.
 		name: "aws-key-id",
+		need: []string{"akia", "asia", "agpa", "aida", "aroa"},
 		re:   regexp.MustCompile(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA)(?P<s>[A-Z0-9]{16})\b`),
 	},
 	{
 		name: "authorization-header",
+		need: []string{"authorization"},
 		re: regexp.MustCompile(`(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token|digest|negotiate)\s+)?(?P<s>` +
 			bareValue + `)`),
 		keep: keepIfValueHarmless,
@@ -89,18 +103,21 @@ var redactRules = []redactRule{
 	{
 		// docker login -p SECRET (and --password SECRET, caught below too).
 		name: "docker-login",
+		need: []string{"docker"},
 		re:   regexp.MustCompile(`\bdocker\s+login\b[^\n]*?\s-p(?:\s+|=)(?P<s>[^\s\-][^\s]*)`),
 		keep: keepIfValueHarmless,
 	},
 	{
 		// curl -u user:password keeps the user.
 		name: "curl-user",
+		need: []string{"curl"},
 		re:   regexp.MustCompile(`\bcurl\b[^\n]*?\s(?:-u|--user)(?:\s+|=)["']?[^\s:"']+:(?P<s>[^\s"']+)`),
 		keep: keepIfValueHarmless,
 	},
 	{
 		// --token SECRET, --password=SECRET, -password SECRET.
 		name: "flag",
+		need: secretNeeds,
 		re: regexp.MustCompile(`(?i)(?:^|\s)(?P<k>--?[a-z0-9\-_]*` + secretWords + `[a-z0-9\-_]*)(?:\s+|=)(?P<s>"[^"\n]*"|'[^'\n]*'|[^\s\-"'<>|&;]` +
 			`[^\s"']*)`),
 		keep: keepIfHarmless,
@@ -109,6 +126,7 @@ var redactRules = []redactRule{
 		// Environment variables named like secrets, in any of export X=..., X=..., --env X=...,
 		// -e X=...: *_TOKEN, *_SECRET, *_PASSWORD, *_KEY, *_PASS.
 		name: "env-secret",
+		need: []string{"_token=", "_secret=", "_password=", "_passwd=", "_pass=", "_key=", "_apikey=", "_credential"},
 		re: regexp.MustCompile(`\b(?P<k>[A-Za-z][A-Za-z0-9_]*_(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|KEY|APIKEY|CREDENTIALS?))=(?P<s>"[^"\n]*"|'[^'\n]*'|` +
 			bareValue + `)`),
 		keep: keepIfHarmless,
@@ -116,6 +134,7 @@ var redactRules = []redactRule{
 	{
 		// Generic assignments: token=..., apikey: "...", "password": "...", aws_secret_access_key = ...
 		name: "assignment",
+		need: secretNeeds,
 		re: regexp.MustCompile(`(?i)(?P<k>["']?[a-z0-9_.\-]*` + secretWords + `[a-z0-9_.\-]*["']?)(?P<sep>[ \t]*[=:][ \t]*)(?P<s>"[^"\n]*"|'[^'\n]*'|` +
 			bareValue + `)`),
 		keep: func(g func(string) string, lineStart bool) bool {
@@ -146,10 +165,25 @@ var redactRules = []redactRule{
 // Redaction is a safety net, not a guarantee: Jenkins already masks bound credentials as ****,
 // and a secret in an unrecognised shape passes through.
 func Redact(s string) string {
+	lower := strings.ToLower(s)
 	for _, r := range redactRules {
-		s = r.apply(s)
+		if !containsAny(lower, r.need) {
+			continue
+		}
+		if t := r.apply(s); t != s {
+			s, lower = t, strings.ToLower(t)
+		}
 	}
 	return s
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r redactRule) apply(s string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -375,4 +376,131 @@ func TestTextColor(t *testing.T) {
 	for _, f := range Formats {
 		assert.False(t, strings.Contains(string(render(t, f, fixtureOptions())), "pwned-title"), "escape sequence in %s", f)
 	}
+}
+
+func TestHTMLAnchors(t *testing.T) {
+	out := string(render(t, FormatHTML, fixtureOptions()))
+	ids := map[string]bool{}
+	for _, m := range regexp.MustCompile(` id="([^"]+)"`).FindAllStringSubmatch(out, -1) {
+		assert.False(t, ids[m[1]], "duplicate id %q", m[1])
+		ids[m[1]] = true
+	}
+	links := regexp.MustCompile(` href="#([^"]+)"`).FindAllStringSubmatch(out, -1)
+	require.NotEmpty(t, links)
+	for _, m := range links {
+		assert.True(t, ids[m[1]], "link to missing #%s", m[1])
+	}
+}
+
+// bigComparison has n pairs, each with a blocking difference carrying 40 evidence lines.
+func bigComparison(n int) *analyzer.Comparison {
+	c := fixtureComparison()
+	tmpl := c.Pairs[0]
+	c.Pairs = nil
+	for i := range n {
+		p := tmpl
+		p.Job = fmt.Sprintf("tvm/PR-%d", 20000+i)
+		p.Key = p.Job + "@" + p.Revision
+		p.Prod.Job, p.Staging.Job = p.Job, p.Job
+		d := tmpl.Differences[0]
+		d.Evidence = nil
+		for j := range 40 {
+			d.Evidence = append(d.Evidence, fmt.Sprintf("[2022-02-01T08:03:%02d.000Z] line %d of the failing log of pair %d", j, j, i))
+		}
+		p.Differences = []analyzer.Difference{d}
+		c.Pairs = append(c.Pairs, p)
+	}
+	c.Summary.PairsCompared = n
+	return c
+}
+
+func TestMarkdownSizeLimitManyPairs(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, Write(&buf, bigComparison(400), FormatMarkdown, fixtureOptions()))
+	out := buf.String()
+	assert.LessOrEqual(t, len(out), GitHubCommentLimit)
+	assert.Greater(t, len(out), GitHubCommentLimit*3/4, "the cut keeps as much as fits")
+	assert.Regexp(t, `evidence excerpts are omitted and \d+ pairs with differences are not shown`, out)
+	_, _ = splitFences(t, out)
+}
+
+func BenchmarkWriteMarkdownCut(b *testing.B) {
+	c := bigComparison(400)
+	for b.Loop() {
+		_ = Write(io.Discard, c, FormatMarkdown, Options{Now: fixedNow})
+	}
+}
+
+func BenchmarkWriteHTML(b *testing.B) {
+	c := bigComparison(400)
+	for b.Loop() {
+		_ = Write(io.Discard, c, FormatHTML, Options{Now: fixedNow})
+	}
+}
+
+// FuzzWrite puts arbitrary text where builds and logs put theirs: no format fails, the HTML
+// keeps its single script, Markdown fences stay balanced and nothing from the data opens a tag.
+func FuzzWrite(f *testing.F) {
+	f.Add(payloadStage, payloadLabel, payloadScript, payloadImg)
+	f.Add("```", "<details>", "````\n</details>", "\x1b]0;x\x07")
+	f.Fuzz(func(t *testing.T, stage, label, evidence, reason string) {
+		c := fixtureComparison()
+		d := &c.Pairs[0].Differences[3]
+		d.Stage, d.Label, d.Reason, d.Evidence = stage, label, reason, []string{evidence}
+		for _, format := range Formats {
+			var buf bytes.Buffer
+			if err := Write(&buf, c, format, fixtureOptions()); err != nil {
+				t.Fatalf("%s: %v", format, err)
+			}
+			out := buf.String()
+			switch format {
+			case FormatHTML:
+				if n := strings.Count(strings.ToLower(out), "<script"); n != 1 {
+					t.Fatalf("html has %d <script", n)
+				}
+				if strings.Contains(strings.ToLower(out), "<img") {
+					t.Fatal("html has an <img")
+				}
+			case FormatMarkdown:
+				prose, _ := splitFences(t, out)
+				if strings.Contains(strings.ToLower(prose), "<img") || strings.Contains(strings.ToLower(prose), "<script") {
+					t.Fatalf("markdown prose has a tag from the data")
+				}
+			case FormatJSON:
+				if !json.Valid(buf.Bytes()) {
+					t.Fatal("invalid json")
+				}
+			}
+		}
+	})
+}
+
+func TestWriteEmptyComparison(t *testing.T) {
+	c := &analyzer.Comparison{Verdict: analyzer.VerdictGo}
+	for _, f := range Formats {
+		var buf bytes.Buffer
+		require.NoError(t, Write(&buf, c, f, Options{Now: fixedNow}), f)
+		assert.Contains(t, buf.String(), "GO", f)
+		assert.NotContains(t, buf.String(), "NO-GO", f)
+	}
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(render1(t, c, FormatJSON), &got))
+	for _, k := range []string{"pairs", "systematic", "errors", "warnings"} {
+		assert.Equal(t, []any{}, got[k], k)
+	}
+	assert.Equal(t, map[string]any{"prod": []any{}, "staging": []any{}}, got["unpaired"])
+
+	path := filepath.Join(t.TempDir(), "empty.html")
+	require.NoError(t, os.WriteFile(path, render1(t, c, FormatHTML), 0o644))
+	page := openInBrowser(t, path, "selftest")
+	assert.Empty(t, page.Console)
+	assert.True(t, strings.Contains(page.DOM, `<h1 id="verdict">GO</h1>`))
+	assert.True(t, strings.Contains(page.DOM, "all= findings=0 pairs=0"))
+}
+
+func render1(t *testing.T, c *analyzer.Comparison, format string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, Write(&buf, c, format, Options{Now: fixedNow}))
+	return buf.Bytes()
 }

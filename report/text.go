@@ -133,20 +133,25 @@ func fitColumns(rows [][]string, avail int) (widths []int, fits bool) {
 // (a URL) keeps its own line whole, so it stays usable.
 func wrapWords(s string, width int) []string {
 	var lines []string
-	line := ""
+	var line strings.Builder
+	n := 0 // runes in line
 	for _, w := range strings.Fields(s) {
+		wn := utf8.RuneCountInString(w)
 		switch {
-		case line == "":
-			line = w
-		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) <= width:
-			line += " " + w
+		case n == 0:
+		case n+1+wn <= width:
+			line.WriteByte(' ')
+			n++
 		default:
-			lines = append(lines, line)
-			line = w
+			lines = append(lines, line.String())
+			line.Reset()
+			n = 0
 		}
+		line.WriteString(w)
+		n += wn
 	}
-	if line != "" || len(lines) == 0 {
-		lines = append(lines, line)
+	if n > 0 || len(lines) == 0 {
+		lines = append(lines, line.String())
 	}
 	return lines
 }
@@ -367,6 +372,12 @@ func (t *textWriter) finding(n int, f findingView) {
 		}
 		if s.Node != "" {
 			parts = append(parts, "on "+s.Node)
+		}
+		if s.Image != "" {
+			parts = append(parts, "in "+s.Image)
+		}
+		if s.Attempts > 1 {
+			parts = append(parts, fmt.Sprintf("after %d attempts", s.Attempts))
 		}
 		if s.Error != "" && s.Status != "SUCCESS" {
 			parts = append(parts, s.Error)

@@ -59,7 +59,9 @@ type pairView struct {
 }
 
 type buildView struct {
-	Side     string
+	Side string
+	// Older marks a rebuild of the pair's revision that was not compared (evidence only).
+	Older    bool
 	Job      string
 	Number   string
 	Result   string
@@ -145,6 +147,7 @@ type stepView struct {
 	ExitCode string
 	Error    string
 	Node     string
+	Image    string
 	URL      string
 	Attempts int
 	// Evidence is the difference's evidence when it comes from this side.
@@ -220,10 +223,14 @@ func newView(c *analyzer.Comparison, opts Options) *view {
 			pv.Job = pv.Staging.Job
 		}
 		for _, b := range p.Older.Prod {
-			pv.OlderProd = append(pv.OlderProd, newBuildView("prod", b, opts.ProdURL))
+			ob := newBuildView("prod", b, opts.ProdURL)
+			ob.Older = true
+			pv.OlderProd = append(pv.OlderProd, ob)
 		}
 		for _, b := range p.Older.Staging {
-			pv.OlderStaging = append(pv.OlderStaging, newBuildView("staging", b, opts.StagingURL))
+			ob := newBuildView("staging", b, opts.StagingURL)
+			ob.Older = true
+			pv.OlderStaging = append(pv.OlderStaging, ob)
 		}
 		jobs[pv.Job] = true
 		// Roots first, in execution order; each consequence joins its root.
@@ -433,6 +440,7 @@ func newStepView(side string, s *analyzer.StepDetail, status jenkins.Status, bui
 		}
 	}
 	sv.Attempts = s.Attempts
+	sv.Image = cleanRedact(s.Image)
 	if buildURL != "" && s.ID != "" {
 		sv.URL = stepLogURL(buildURL, s.ID)
 	}

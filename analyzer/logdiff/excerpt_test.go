@@ -141,7 +141,7 @@ func TestDiff(t *testing.T) {
 	})
 }
 
-func FuzzDiff(f *testing.F) {
+func FuzzExcerpt(f *testing.F) {
 	f.Add([]byte(failingLog), []byte(passingLog), 2, 10)
 	f.Add([]byte("a\r\nb\x1b[31m\n\x1b[8mha:"), []byte(nil), 0, 1)
 	f.Add([]byte("\xff\xfe error \x00\n"), []byte("x"), -1, 0)
@@ -170,9 +170,9 @@ func FuzzDiff(f *testing.F) {
 	})
 }
 
-// BenchmarkDiff diffs two 1 MB logs that share most lines, the usual case of a build that
+// BenchmarkExcerpt diffs two 1 MB logs that share most lines, the usual case of a build that
 // failed late.
-func BenchmarkDiff(b *testing.B) {
+func BenchmarkExcerpt(b *testing.B) {
 	var pass, fail bytes.Buffer
 	for i := 0; pass.Len() < 1<<20; i++ {
 		fmt.Fprintf(&pass, "[2022-01-20T10:%02d:%02d.000Z] [%3d%%] Building CXX object src/relay/op_%d.cc.o\n", i/60%60, i%60, i%100, i)
