@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cidiff/cidiff/analyzer"
+	"github.com/cidiff/cidiff/analyzer/logdiff"
 	"github.com/cidiff/cidiff/jenkins"
 )
 
@@ -74,6 +75,13 @@ func fixtureComparison() *analyzer.Comparison {
 							"[2022-02-01T08:03:11.000Z] collect2: error: ld returned 1 exit status",
 							"[2022-02-01T08:03:12.000Z] make: *** [Makefile:160: all] Error 2",
 						},
+						// The excerpt carries what any PR author can print: it must come out inert
+						// and without the credential.
+						Excerpt: &logdiff.Excerpt{Mode: logdiff.ModeDiff, Total: 40, Lines: []logdiff.Line{
+							{N: 37, Text: "[2022-02-01T08:03:10.000Z] <img src=x onerror=alert(1)> GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789"},
+							{N: 38, Text: "[2022-02-01T08:03:11.000Z] /usr/bin/ld: final link failed: No space left on device", Marked: true},
+						}},
+						ExcerptSide:  analyzer.SideStaging,
 						Consequences: 2,
 						Prod:         step("27", jenkins.StatusSuccess, nil, "", "gpu-agent-1"),
 						Staging:      step("31", jenkins.StatusFailure, ip(2), "script returned exit code 2", "gpu-agent-7"),

@@ -212,6 +212,9 @@ func mdPair(b *bytes.Buffer, pv pairView, noEvidence bool) {
 		if len(f.Evidence) > 0 && !noEvidence {
 			p("\nEvidence:\n\n%s", mdFence("text", strings.Join(f.Evidence, "\n")))
 		}
+		if len(f.Excerpt) > 0 && !noEvidence {
+			p("\nLog excerpt (%s: lines the other side did not print):\n\n%s", f.ExcerptSide, mdFence("text", strings.Join(f.Excerpt, "\n")))
+		}
 		p("\n")
 	}
 	if len(pv.BothFailed) > 0 {

@@ -401,6 +401,13 @@ func (t *textWriter) finding(n int, f findingView) {
 			t.line("      %s %s", gutter, clip(plain(l), t.width-8))
 		}
 	}
+	if len(f.Excerpt) > 0 {
+		t.line("      %s log, lines the other side did not print:", f.ExcerptSide)
+		gutter := t.style("│", ansiDim)
+		for _, l := range f.Excerpt {
+			t.line("      %s %s", gutter, clip(plain(l), t.width-8))
+		}
+	}
 }
 
 // para prints text wrapped to the terminal, the first line after first, the others after rest.

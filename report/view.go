@@ -105,7 +105,11 @@ type diffView struct {
 	Rule          string
 	Evidence      []string
 	// EvidenceSide is the side the evidence comes from: the one whose step did worse.
-	EvidenceSide  string
+	EvidenceSide string
+	// Excerpt is the failing step's log lines the other side's log lacks (analyzer/logdiff);
+	// ExcerptSide the side whose log they come from.
+	Excerpt       []string
+	ExcerptSide   string
 	Prod          *stepView
 	Staging       *stepView
 	ConsequenceOf string
@@ -152,6 +156,8 @@ type stepView struct {
 	Attempts int
 	// Evidence is the difference's evidence when it comes from this side.
 	Evidence []string
+	// Excerpt is this side's log excerpt, when the failing log is this side's.
+	Excerpt []string
 }
 
 type bothFailedView struct {
@@ -390,6 +396,17 @@ func newDiffView(id string, d *analyzer.Difference, p pairView) diffView {
 		dv.Prod.Evidence = dv.Evidence
 	} else {
 		dv.Staging.Evidence = dv.Evidence
+	}
+	if d.Excerpt != nil {
+		for _, l := range d.Excerpt.Strings() {
+			dv.Excerpt = append(dv.Excerpt, r(l))
+		}
+		dv.ExcerptSide = string(d.ExcerptSide)
+		if dv.ExcerptSide == "prod" {
+			dv.Prod.Excerpt = dv.Excerpt
+		} else {
+			dv.Staging.Excerpt = dv.Excerpt
+		}
 	}
 	return dv
 }
