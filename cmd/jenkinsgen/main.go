@@ -28,7 +28,16 @@ func main() {
 	var err error
 	switch *scenario {
 	case "launch":
-		_, err = gen.WriteLaunch(*out, *seed)
+		var ex *gen.Expected
+		ex, err = gen.WriteLaunch(*out, *seed)
+		if err == nil {
+			diffs := 0
+			for _, p := range ex.Pairs {
+				diffs += len(p.Differences)
+			}
+			fmt.Printf("wrote %d prod/staging builds (%d pairs, %d differences, %d unpaired, %d unreadable) and the layouts home to %s\n",
+				len(ex.Builds), len(ex.Pairs), diffs, len(ex.Unpaired), len(ex.Errors), *out)
+		}
 	case "corpus":
 		var st gen.CorpusStats
 		st, err = gen.Corpus(gen.CorpusOptions{Out: *out, Builds: *builds, Seed: *seed, LogMB: *logMB, Pair: *pair})
