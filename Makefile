@@ -5,7 +5,7 @@ BIN      := bin/cidiff
 # make bench BUILDS=2000 scales the generated corpus.
 BUILDS   ?= 300
 
-.PHONY: all build test lint bench golden eval fuzz clean
+.PHONY: all build test lint bench golden eval fuzz clean fixtures
 
 all: lint test build
 
@@ -36,6 +36,11 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# Regenerate the bundled JENKINS_HOME fixtures (deterministic; see fixtures/README.md).
+fixtures:
+	rm -rf fixtures/homes/prod fixtures/homes/staging fixtures/homes/layouts
+	$(GO) run ./cmd/jenkinsgen -out fixtures/homes -scenario launch -seed 1
 
 clean:
 	rm -rf bin
