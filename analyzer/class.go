@@ -48,4 +48,7 @@ type Match struct {
 	Line string `json:"line"`
 	// Description is the rule's human explanation.
 	Description string `json:"description,omitempty"`
+	// Generic is true when the rule only says that something failed (a bare exit code, a make
+	// error, a test summary) without saying why: such a cause explains nothing on its own.
+	Generic bool `json:"generic,omitempty"`
 }

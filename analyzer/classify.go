@@ -44,6 +44,7 @@ func (h hit) match() Match {
 		Rule:        h.rule.ID,
 		Line:        truncateLine(h.text),
 		Description: h.rule.Description,
+		Generic:     h.rule.Tier == TierGeneric,
 	}
 }
 

@@ -488,6 +488,10 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 	// staging problem (a slower node, blocked egress), so it stays unknown and blocking.
 	if matched {
 		d.Cause, d.Rule = m.Cause, m.Rule
+		if m.Generic && m.Class == ClassUnknown {
+			// "build_failure" on an unknown difference only restates that the step failed.
+			d.Cause = ""
+		}
 		d.Evidence = append(d.Evidence, matchEvidence(m)...)
 		switch m.Class {
 		case ClassEnvironment:

@@ -167,8 +167,10 @@ func (cw *compiledWaiver) matches(p *Pair, d *Difference) bool {
 }
 
 // applyWaivers marks waived differences and sets every difference's blocking flag: a
-// difference blocks when its class does and no waiver covers it. A consequence is waived with
-// its root, so that waiving the root of a failure waives the steps that never ran after it.
+// difference blocks when its class does and no waiver covers it. Waivers are matched against
+// root differences (findings) only, and a consequence shares its root's fate: waiving the root
+// of a failure waives the steps that never ran after it, and a waiver for, say, "Deploy*"
+// never hides Deploy steps that went missing because of an unrelated, unwaived failure.
 func applyWaivers(cmp *Comparison, waivers []*compiledWaiver) {
 	for i := range cmp.Pairs {
 		p := &cmp.Pairs[i]
@@ -176,21 +178,17 @@ func applyWaivers(cmp *Comparison, waivers []*compiledWaiver) {
 		for j := range p.Differences {
 			d := &p.Differences[j]
 			d.Waived, d.WaiverReason = false, ""
-			for _, w := range waivers {
-				if w.matches(p, d) {
-					w.used++
-					d.Waived, d.WaiverReason = true, w.w.Reason
-					break
-				}
-			}
 			if d.Root() {
-				if d.Waived {
-					rootWaiver[StepRef{Stage: d.Stage, Label: d.Label, Step: d.Step, Occurrence: d.Occurrence}] = d.WaiverReason
+				for _, w := range waivers {
+					if w.matches(p, d) {
+						w.used++
+						d.Waived, d.WaiverReason = true, w.w.Reason
+						rootWaiver[StepRef{Stage: d.Stage, Label: d.Label, Step: d.Step, Occurrence: d.Occurrence}] = d.WaiverReason
+						break
+					}
 				}
-			} else if !d.Waived {
-				if reason, ok := rootWaiver[*d.ConsequenceOf]; ok {
-					d.Waived, d.WaiverReason = true, reason
-				}
+			} else if reason, ok := rootWaiver[*d.ConsequenceOf]; ok {
+				d.Waived, d.WaiverReason = true, reason
 			}
 			d.Blocking = d.Class.Blocking() && !d.Waived
 		}

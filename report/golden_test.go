@@ -64,3 +64,9 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestGoldenSummary(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, WriteSummary(&buf, fixtureComparison(), fixtureOptions()))
+	assertGolden(t, "summary.txt", buf.Bytes())
+}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/cidiff/cidiff/analyzer"
 )
 
 // ANSI styles of the text format, used only with Options.Color.
@@ -193,6 +195,20 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// WriteSummary prints the verdict, the counts and one line per finding as terminal text: the
+// summary that goes to stdout when the full report is written to a file.
+func WriteSummary(w io.Writer, c *analyzer.Comparison, opts Options) error {
+	if c == nil {
+		return fmt.Errorf("report: no comparison to write")
+	}
+	opts = opts.withDefaults()
+	t := &textWriter{w: bufio.NewWriter(w), color: opts.Color, width: max(opts.Width, 60)}
+	if err := t.summary(newView(c, opts)); err != nil {
+		return err
+	}
+	return t.w.Flush()
+}
+
 func writeText(w io.Writer, v *view, opts Options) error {
 	t := &textWriter{w: bufio.NewWriter(w), color: opts.Color, width: max(opts.Width, 60)}
 	if err := t.render(v); err != nil {
@@ -202,6 +218,39 @@ func writeText(w io.Writer, v *view, opts Options) error {
 }
 
 func (t *textWriter) render(v *view) error {
+	if err := t.header(v); err != nil {
+		return err
+	}
+	return t.body(v)
+}
+
+// summary prints the header and one line per finding: what a person reads on the terminal
+// when the full report went to a file.
+func (t *textWriter) summary(v *view) error {
+	if err := t.header(v); err != nil {
+		return err
+	}
+	rows := [][]string{}
+	for _, p := range v.Pairs {
+		for _, f := range p.Findings {
+			name := f.Name()
+			if n := len(f.Consequences); n > 0 {
+				name += fmt.Sprintf(" (+%d)", n)
+			}
+			rows = append(rows, []string{p.Job + " " + p.Prod.Number + "/" + p.Staging.Number, name,
+				f.ProdStatus + " → " + f.StagingStatus, f.ClassCause(), f.Outcome()})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	t.line("")
+	t.line("%s", t.style(fmt.Sprintf("FINDINGS (%d): root differences, with the number of differences that follow from each", len(rows)), ansiBold))
+	return t.table("  ", []string{"pair", "finding", v.ProdName + " → " + v.StagingName, "class/cause", "outcome"}, rows, false)
+}
+
+// header prints the verdict line and the counts table.
+func (t *textWriter) header(v *view) error {
 	verdict := t.style(v.Verdict, ansiBold, ansiGreen)
 	if v.NoGo {
 		verdict = t.style(v.Verdict, ansiBold, ansiRed)
@@ -232,10 +281,11 @@ func (t *textWriter) render(v *view) error {
 		[]string{"unpaired " + v.StagingName, fmt.Sprint(s.UnpairedStaging), "", ""},
 		[]string{"unreadable inputs", fmt.Sprint(len(v.Errors)), "", ""},
 	)
-	if err := t.table("", []string{"class", "differences", "findings", "blocks launch"}, rows, false); err != nil {
-		return err
-	}
+	return t.table("", []string{"class", "differences", "findings", "blocks launch"}, rows, false)
+}
 
+// body prints the pairs, systematic findings, unpaired builds, unreadable inputs and warnings.
+func (t *textWriter) body(v *view) error {
 	var identical []pairView
 	for i, p := range v.Pairs {
 		if p.Identical && len(p.Findings) == 0 && len(p.BothFailed) == 0 {

@@ -554,9 +554,11 @@ func shortRev(s string) string {
 func (v *view) headline() string {
 	s := v.Summary
 	var parts []string
-	parts = append(parts, fmt.Sprintf("%d blocking %s", s.Blocking, plural(s.Blocking, "difference", "differences")))
+	// A finding is a root difference with its consequences: what a person has to look at.
+	bf := v.blockingFindings()
+	parts = append(parts, fmt.Sprintf("%d blocking %s", bf, plural(bf, "finding", "findings")))
 	parts = append(parts, fmt.Sprintf("%d %s compared (%d identical)", s.PairsCompared, plural(s.PairsCompared, "pair", "pairs"), s.PairsIdentical))
-	parts = append(parts, fmt.Sprintf("%d %s", s.Differences, plural(s.Differences, "difference", "differences")))
+	parts = append(parts, fmt.Sprintf("%d %s in %d %s", s.Differences, plural(s.Differences, "difference", "differences"), s.Findings, plural(s.Findings, "finding", "findings")))
 	if s.Waived > 0 {
 		parts = append(parts, fmt.Sprintf("%d waived", s.Waived))
 	}
@@ -565,6 +567,19 @@ func (v *view) headline() string {
 		parts = append(parts, fmt.Sprintf("%d unreadable %s", n, plural(n, "input", "inputs")))
 	}
 	return v.Verdict + ": " + strings.Join(parts, " · ")
+}
+
+// blockingFindings counts the root differences that block.
+func (v *view) blockingFindings() int {
+	n := 0
+	for _, p := range v.Pairs {
+		for _, f := range p.Findings {
+			if f.Blocking {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // byClass is "executor 2, unknown 1" over the classes with differences, or "none".

@@ -47,7 +47,7 @@ func runCompare(e *env, args []string) error {
 	fs.StringVar(&f.since, "since", "", "compare only builds started at or after DATE (2022-01-31, RFC 3339, or 7d for 7 days ago)")
 	fs.StringVar(&f.until, "until", "", "compare only builds started before this date")
 	fs.StringVar(&f.format, "format", "text", "report format: text, markdown, json or html")
-	fs.StringVarP(&f.output, "output", "o", "", "write the report to FILE (the text summary then goes to stdout)")
+	fs.StringVarP(&f.output, "output", "o", "", "write the report to FILE; a summary (verdict, counts, one line per finding) goes to stdout")
 	fs.StringVar(&f.prodURL, "prod-url", "", "production controller base URL: builds and steps become links")
 	fs.StringVar(&f.stagingURL, "staging-url", "", "staging controller base URL")
 	fs.IntVar(&f.workers, "workers", 0, "builds read in parallel (default: one per CPU)")
@@ -127,10 +127,8 @@ func runCompare(e *env, args []string) error {
 		}); err != nil {
 			return err
 		}
-		if f.format != report.FormatText {
-			if err := report.Write(e.stdout, cmp, report.FormatText, ropts); err != nil {
-				return err
-			}
+		if err := report.WriteSummary(e.stdout, cmp, ropts); err != nil {
+			return err
 		}
 		fmt.Fprintf(e.stderr, "cidiff compare: %s report written to %s\n", f.format, f.output)
 	}
