@@ -430,7 +430,7 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		if ls == nil {
 			continue
 		}
-		if img := scriptImage(ls.step.Script); img != "" {
+		if img := ScriptImage(ls.step.Script); img != "" {
 			images[s] = img
 			continue
 		}
@@ -721,7 +721,7 @@ func stepDetail(ls *logicalStep) *StepDetail {
 	d := &StepDetail{
 		ID: s.ID, Status: s.Status, ExitCode: s.ExitCode, Error: s.Error, Node: s.Node,
 		DurationSeconds: s.Duration.Seconds(), Start: rfc3339(s.Start), FailedAttempts: ls.failedAttempts,
-		Image: scriptImage(s.Script),
+		Image: ScriptImage(s.Script),
 	}
 	if ls.attempts > 1 {
 		d.Attempts = ls.attempts

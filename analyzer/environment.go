@@ -132,7 +132,7 @@ func parseUpstreamRevision(data []byte) string {
 // stepImage names the docker image a step ran in: from its script (docker/bash.sh IMAGE ...),
 // else from its log (docker/bash.sh's "DOCKER CONTAINER NAME: IMAGE" line, or "docker pull").
 func stepImage(script string, log []byte) string {
-	if img := scriptImage(script); img != "" {
+	if img := ScriptImage(script); img != "" {
 		return img
 	}
 	lines := logLines(log)
@@ -149,9 +149,10 @@ func stepImage(script string, log []byte) string {
 	return ""
 }
 
-// scriptImage finds the image argument of docker/bash.sh in a script: the first of the next
-// few words that is an image reference with a tag (flags such as --env NAME come first).
-func scriptImage(script string) string {
+// ScriptImage finds the image argument of docker/bash.sh in a script: the first of the next
+// few words that is an image reference with a tag (flags such as --env NAME come first). It
+// returns "" for a step that runs on the host.
+func ScriptImage(script string) string {
 	words := strings.Fields(script)
 	for i, w := range words {
 		if !strings.HasSuffix(w, "docker/bash.sh") {

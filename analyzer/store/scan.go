@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cidiff/cidiff/analyzer"
 	"github.com/cidiff/cidiff/jenkins"
 )
 
@@ -485,8 +486,8 @@ func (w *writer) writeChildren(ctx context.Context, tx *sql.Tx, buildID int64, b
 	}
 
 	insStep, err := tx.PrepareContext(ctx, `INSERT INTO steps (build_id, node_id, ordinal, kind, stage, label, identity_key,
-		script_hash, status, exit_code, error, error_class, node, workspace, context, start, duration_ms, link)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		script_hash, status, exit_code, error, error_class, node, workspace, context, start, duration_ms, link, image)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -503,7 +504,8 @@ func (w *writer) writeChildren(ctx context.Context, tx *sql.Tx, buildID int64, b
 		}
 		res, err := insStep.ExecContext(ctx, buildID, s.ID, i, s.Kind, stage, s.Label, identity,
 			scriptHash(s.Script), string(s.Status), nullInt(s.ExitCode), s.Error, s.ErrorClass, nullString(s.Node),
-			s.Workspace, blockContext(s.Context), nullTime(s.Start), s.Duration.Milliseconds(), stepLink(w.opts.URL, buildLink, s.ID))
+			s.Workspace, blockContext(s.Context), nullTime(s.Start), s.Duration.Milliseconds(), stepLink(w.opts.URL, buildLink, s.ID),
+			nullString(imageOf(s.Script)))
 		if err != nil {
 			return fmt.Errorf("step %s: %w", s.ID, err)
 		}
@@ -631,4 +633,12 @@ func stepLink(baseURL, buildLink, nodeID string) string {
 		return buildLink
 	}
 	return buildLink + "execution/node/" + url.PathEscape(nodeID) + "/log"
+}
+
+// imageOf is the docker image a step's script runs (TVM's docker/bash.sh IMAGE …), or nil.
+func imageOf(script string) *string {
+	if img := analyzer.ScriptImage(script); img != "" {
+		return &img
+	}
+	return nil
 }

@@ -19,12 +19,13 @@ func runMatrix(e *env, args []string) error {
 	fl := pflag.NewFlagSet("matrix", pflag.ContinueOnError)
 	fl.SetOutput(e.stderr)
 	dbPath := fl.String("db", "", "history database `FILE` (written by cidiff scan)")
-	days := fl.Int("days", 14, "number of days, ending today (UTC)")
+	days := fl.Int("days", 14, "number of days, ending today (UTC) or on --until")
+	until := fl.String("until", "", "last day of the window (2022-02-08, RFC 3339, or 7d for 7 days ago); default today")
 	by := fl.String("by", "stage", "rows per stage or per docker image (image: only steps whose image was recorded)")
 	instance := fl.String("instance", "", "only this instance")
 	format := fl.String("format", "text", "output format: json or text")
 	fl.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: cidiff matrix --db FILE [--days N] [--by stage|image] [--instance NAME] [--format json|text]")
+		fmt.Fprintln(e.stderr, "Usage: cidiff matrix --db FILE [--days N] [--until DATE] [--by stage|image] [--instance NAME] [--format json|text]")
 		fl.PrintDefaults()
 	}
 	if err := parseHistoryFlags(fl, args); err != nil {
@@ -39,12 +40,20 @@ func runMatrix(e *env, args []string) error {
 	if *days < 1 || *days > 366 {
 		return usageErrorf("--days %d: must be between 1 and 366", *days)
 	}
+	end := time.Now()
+	if *until != "" {
+		t, err := parseDate("--until", *until, end)
+		if err != nil {
+			return err
+		}
+		end = t
+	}
 	db, err := openHistoryDB(*dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	m, err := db.Matrix(context.Background(), store.MatrixQuery{Days: *days, By: *by, Instance: *instance, Now: time.Now()})
+	m, err := db.Matrix(context.Background(), store.MatrixQuery{Days: *days, By: *by, Instance: *instance, Now: end})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *dbPath, err)
 	}
@@ -53,7 +62,7 @@ func runMatrix(e *env, args []string) error {
 	}
 	if len(m.Rows) == 0 {
 		if *by == "image" {
-			fmt.Fprintln(e.stdout, "No step in the window has a recorded docker image (this history does not record images yet).")
+			fmt.Fprintln(e.stdout, "No step in the window ran in a docker image cidiff could name (it reads the image from docker/bash.sh IMAGE in step scripts).")
 		} else {
 			fmt.Fprintln(e.stdout, "No step ran in the window.")
 		}

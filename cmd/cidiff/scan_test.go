@@ -84,3 +84,53 @@ func TestScanUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestScanFixturesThenTriage is a committer's path through the history: record the bundled
+// prod home, then ask which steps flip and how each docker image fared per day.
+func TestScanFixturesThenTriage(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "history.db")
+	out, r := scanJSONOut(t, filepath.Join("..", "..", "fixtures", "homes", "prod"), "--instance", "prod", "--db", db)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, 13, out.BuildsNew)
+
+	r = runCLI(t, nil, "flaky", "--db", db, "--format", "json", "--job", "tvm/*")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	var flaky struct {
+		Items []struct {
+			Job, Stage, Label string
+			Runs, Flips       int
+			RevisionsMixed    int `json:"revisions_mixed"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &flaky))
+	require.NotEmpty(t, flaky.Items)
+	// PR-105 was built twice for one revision on prod: failed, then passed on replay.
+	assert.Equal(t, "tvm/PR-105", flaky.Items[0].Job)
+	assert.Equal(t, "Run Python unit tests", flaky.Items[0].Label)
+	assert.Equal(t, 1, flaky.Items[0].RevisionsMixed)
+
+	r = runCLI(t, nil, "matrix", "--db", db, "--format", "json", "--by", "image", "--days", "7", "--until", "2022-02-03")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	var mx struct {
+		Rows []struct {
+			Key   string `json:"key"`
+			Cells []struct {
+				Day            string
+				Passed, Failed int
+			} `json:"cells"`
+		} `json:"rows"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &mx))
+	images := map[string][2]int{}
+	for _, row := range mx.Rows {
+		for _, c := range row.Cells {
+			v := images[row.Key]
+			images[row.Key] = [2]int{v[0] + c.Passed, v[1] + c.Failed}
+		}
+	}
+	assert.Equal(t, map[string][2]int{
+		"tlcpack/ci-cpu:v0.80":  {74, 2},
+		"tlcpack/ci-gpu:v0.81":  {60, 0},
+		"tlcpack/ci-lint:v0.67": {10, 0},
+	}, images)
+}
