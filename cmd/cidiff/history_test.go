@@ -162,7 +162,7 @@ func TestMatrixCommand(t *testing.T) {
 
 	code, out, _ = runHistoryCLI(t, "matrix", "--db", path, "--by", "image")
 	require.Equal(t, exitOK, code)
-	require.Contains(t, out, "does not record images")
+	require.Contains(t, out, "could name")
 
 	code, out, _ = runHistoryCLI(t, "matrix", "--db", path)
 	require.Equal(t, exitOK, code)
