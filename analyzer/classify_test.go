@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cidiff/cidiff/fixtures/sharedtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
@@ -330,14 +331,7 @@ type corpusRecord struct {
 
 func loadCorpus(t testing.TB) []corpusRecord {
 	t.Helper()
-	dir := os.Getenv("CIDIFF_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared")
-	}
-	f, err := os.Open(filepath.Join(dir, "failure-corpus", "dev.jsonl"))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("failure corpus not found under %s (set CIDIFF_SHARED)", dir)
-	}
+	f, err := os.Open(filepath.Join(sharedtest.Dir(t, "failure-corpus"), "dev.jsonl"))
 	require.NoError(t, err)
 	defer f.Close()
 	var recs []corpusRecord
@@ -473,14 +467,7 @@ func hasRule(kb *KnowledgeBase, id string) bool {
 // TestRealJenkinsLogs classifies real console logs (Jenkins plugin test fixtures, with
 // console notes and ANSI codes) from shared/jenkins-real.
 func TestRealJenkinsLogs(t *testing.T) {
-	dir := os.Getenv("CIDIFF_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared")
-	}
-	root := filepath.Join(dir, "jenkins-real")
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("jenkins-real absent: %v", err)
-	}
+	root := sharedtest.Dir(t, "jenkins-real")
 	kb := BuiltinKnowledgeBase()
 	for rel, want := range map[string]string{
 		"jenkinsci__workflow-basic-steps-plugin/TimeoutStepTest/noImmediateForcibleTerminationOnResume.zip.d/jobs/p/builds/1/log": "timeout",

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/cidiff/cidiff/fixtures/sharedtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,18 +23,11 @@ import (
 // elsewhere), skipping the test when the corpus is absent.
 func logsRealDir(t testing.TB, rel string) string {
 	t.Helper()
-	roots := []string{"../../shared/jenkins-real"}
-	if env := os.Getenv("CIDIFF_SHARED"); env != "" {
-		roots = append(roots, filepath.Join(env, "jenkins-real"))
+	p := filepath.Join(sharedtest.Dir(t, "jenkins-real"), rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("real data not available: %s", rel)
 	}
-	for _, root := range roots {
-		p := filepath.Join(root, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skipf("real data not available: %s", rel)
-	return ""
+	return p
 }
 
 const (

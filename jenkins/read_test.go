@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cidiff/cidiff/fixtures/sharedtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -245,19 +246,9 @@ func fxWrite(t testing.TB, name, content string) {
 }
 
 // readerCorpus returns the shared jenkins-real folder (JENKINS_FORMATS.md), or skips the test.
-// CIDIFF_JENKINS_REAL overrides the location for worktrees that do not sit beside shared/.
 func readerCorpus(t *testing.T) string {
 	t.Helper()
-	for _, dir := range []string{os.Getenv("CIDIFF_JENKINS_REAL"), "../../shared/jenkins-real"} {
-		if dir == "" {
-			continue
-		}
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			return dir
-		}
-	}
-	t.Skip("../../shared/jenkins-real is absent")
-	return ""
+	return sharedtest.Dir(t, "jenkins-real")
 }
 
 // readerFlowBuilds lists every directory below root whose build.xml has a <flow-build> root,

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cidiff/cidiff/fixtures/sharedtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -67,10 +68,7 @@ func TestFingerprint(t *testing.T) {
 
 // TestFingerprintRealBuilds fingerprints real build directories twice: stat only, same answer.
 func TestFingerprintRealBuilds(t *testing.T) {
-	root := "../../../shared/jenkins-real"
-	if _, err := os.Stat(root); err != nil {
-		t.Skip("no ../shared/jenkins-real")
-	}
+	root := sharedtest.Dir(t, "jenkins-real")
 	n := 0
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.Name() != "build.xml" {

@@ -2,9 +2,8 @@ package main
 
 import (
 	"bytes"
+	"github.com/cidiff/cidiff/fixtures/sharedtest"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -35,11 +34,7 @@ func runCLI(t *testing.T, environ map[string]string, args ...string) cliResult {
 // shared material is not there (it is not part of the repository).
 func sharedDir(t *testing.T, name string) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", name)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared material %s not present: %v", dir, err)
-	}
-	return dir
+	return sharedtest.Dir(t, name)
 }
 
 func TestUsageAndUnknownCommand(t *testing.T) {

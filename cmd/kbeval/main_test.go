@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cidiff/cidiff/analyzer"
+	"github.com/cidiff/cidiff/fixtures/sharedtest"
 )
 
 const sample = `{"id": "X1", "text": "No space left on device", "category": "disk_full", "rfc_class": "executor-node"}
@@ -65,14 +66,7 @@ func TestCategoryMapping(t *testing.T) {
 }
 
 func TestRunOnDevCorpus(t *testing.T) {
-	dir := os.Getenv("CIDIFF_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared")
-	}
-	corpus := filepath.Join(dir, "failure-corpus", "dev.jsonl")
-	if _, err := os.Stat(corpus); err != nil {
-		t.Skipf("corpus absent: %v", err)
-	}
+	corpus := filepath.Join(sharedtest.Dir(t, "failure-corpus"), "dev.jsonl")
 	var out, errb bytes.Buffer
 	require.Equal(t, 0, run([]string{"-corpus", corpus}, &out, &errb), errb.String())
 	assert.Contains(t, out.String(), "class accuracy:")
