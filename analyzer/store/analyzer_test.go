@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,4 +63,37 @@ func TestRecordAnalysis(t *testing.T) {
 	var report string
 	require.NoError(t, rawDB(t, path).QueryRow(`SELECT report FROM comparisons WHERE id = ?`, id).Scan(&report))
 	assert.Contains(t, report, `"verdict":"NO-GO"`)
+}
+
+// TestExplainGroupsFailuresByWhatWentWrong: with an Explain function (the CLI reads the end of
+// the step's log through the knowledge base), two exit-code-1 failures with different causes
+// land in different groups, and a third with the first one's cause in the same group.
+func TestExplainGroupsFailuresByWhatWentWrong(t *testing.T) {
+	f := newFixture(t)
+	why := map[int]string{1: "No space left on device", 2: "docker: permission denied", 3: "No space left on device"}
+	for n := 1; n <= 3; n++ {
+		f.put(&jenkins.Build{Job: "tvm/main", Number: intp(n), Result: jenkins.ResultFailure, Completed: true,
+			Revision: fmt.Sprintf("r%d", n), Steps: []jenkins.Step{
+				step("5", "Build", "make", "F", "agent-1"),
+			}})
+	}
+	db, path := openDB(t)
+	_, err := db.Scan(context.Background(), f.cands, store.ScanOptions{Instance: "prod", Read: readBuild, Workers: 2,
+		Explain: func(b *jenkins.Build, s *jenkins.Step) store.Explanation {
+			return store.Explanation{Message: why[*b.Number], Class: "executor", Cause: "x"}
+		}})
+	require.NoError(t, err)
+	rows, err := rawDB(t, path).Query(`SELECT f.message, f.group_id, f.class, f.cause FROM failures f JOIN builds b ON b.id = f.build_id ORDER BY b.number`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var msgs, groups []string
+	for rows.Next() {
+		var m, g, cl, ca string
+		require.NoError(t, rows.Scan(&m, &g, &cl, &ca))
+		msgs, groups = append(msgs, m), append(groups, g)
+		assert.Equal(t, "executor/x", cl+"/"+ca)
+	}
+	assert.Equal(t, []string{why[1], why[2], why[3]}, msgs)
+	assert.Equal(t, groups[0], groups[2])
+	assert.NotEqual(t, groups[0], groups[1])
 }

@@ -48,6 +48,11 @@ type ScanOptions struct {
 	URL string
 	// Read reads one build directory (jenkins.ReadBuild in the CLI). Required.
 	Read func(dir string) (*jenkins.Build, error)
+	// Explain, when set, describes a failed or aborted shell step from its own log: the line
+	// that tells why it failed (stored as the failure's message, so failures group by what went
+	// wrong rather than by "script returned exit code 1") with its class and cause. It runs in
+	// the parallel read phase and should read only the end of the step's log.
+	Explain func(b *jenkins.Build, s *jenkins.Step) Explanation
 	// Classify, when set, gives the class and cause of a failure's text; they are stored with
 	// the failure and shown by `cidiff history`.
 	Classify func(text string) (class, cause string)
@@ -55,6 +60,12 @@ type ScanOptions struct {
 	Workers int
 	// Progress, when set, is called after each candidate is handled, from one goroutine.
 	Progress func(done, total int)
+}
+
+// Explanation is what ScanOptions.Explain found about one failed step. Empty fields fall back
+// to the step's error text and Classify.
+type Explanation struct {
+	Message, Class, Cause string
 }
 
 // ScanResult is what Scan did (CONTRACT.md, `cidiff scan`).
@@ -86,6 +97,8 @@ type readResult struct {
 	skipped     bool // stored, completed and unchanged: not read
 	build       *jenkins.Build
 	err         error
+	// explained holds ScanOptions.Explain's answers, by step id.
+	explained map[string]Explanation
 }
 
 // Scan records the candidates' builds under opts.Instance.
@@ -230,6 +243,18 @@ func readOne(c Candidate, known map[string]stored, opts ScanOptions) readResult 
 		err = errors.New("reader returned no build")
 	}
 	r.build, r.err = b, err
+	if err == nil && opts.Explain != nil {
+		for i := range b.Steps {
+			st := &b.Steps[i]
+			if st.Status != jenkins.StatusFailure && st.Status != jenkins.StatusAborted {
+				continue
+			}
+			if r.explained == nil {
+				r.explained = map[string]Explanation{}
+			}
+			r.explained[st.ID] = opts.Explain(b, st)
+		}
+	}
 	return r
 }
 
@@ -450,7 +475,7 @@ func (w *writer) write(ctx context.Context, r readResult) (outcome, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := w.writeChildren(ctx, tx, buildID, link, b); err != nil {
+	if err := w.writeChildren(ctx, tx, buildID, link, b, r.explained); err != nil {
 		return 0, err
 	}
 	return out, tx.Commit()
@@ -467,7 +492,7 @@ func (w *writer) jobID(ctx context.Context, tx *sql.Tx, name string) (int64, err
 	return id, nil
 }
 
-func (w *writer) writeChildren(ctx context.Context, tx *sql.Tx, buildID int64, buildLink string, b *jenkins.Build) error {
+func (w *writer) writeChildren(ctx context.Context, tx *sql.Tx, buildID int64, buildLink string, b *jenkins.Build, explained map[string]Explanation) error {
 	for _, p := range b.Parameters {
 		v := p.Value
 		if p.Sensitive {
@@ -518,7 +543,7 @@ func (w *writer) writeChildren(ctx context.Context, tx *sql.Tx, buildID int64, b
 			if msg == "" {
 				msg = string(s.Status)
 			}
-			if err := w.insertFailure(ctx, tx, buildID, "step_id", stepID, msg); err != nil {
+			if err := w.insertFailure(ctx, tx, buildID, "step_id", stepID, msg, explained[s.ID]); err != nil {
 				return err
 			}
 		}
@@ -546,7 +571,7 @@ func (w *writer) writeChildren(ctx context.Context, tx *sql.Tx, buildID int64, b
 			if msg == "" {
 				msg = firstLine(t.ErrorStackTrace)
 			}
-			if err := w.insertFailure(ctx, tx, buildID, "test_id", testID, msg); err != nil {
+			if err := w.insertFailure(ctx, tx, buildID, "test_id", testID, msg, Explanation{}); err != nil {
 				return err
 			}
 		}
@@ -554,14 +579,20 @@ func (w *writer) writeChildren(ctx context.Context, tx *sql.Tx, buildID int64, b
 	return nil
 }
 
-func (w *writer) insertFailure(ctx context.Context, tx *sql.Tx, buildID int64, col string, id int64, msg string) error {
+func (w *writer) insertFailure(ctx context.Context, tx *sql.Tx, buildID int64, col string, id int64, msg string, ex Explanation) error {
+	if ex.Message != "" {
+		msg = ex.Message
+	}
 	norm := NormaliseMessage(msg)
 	group := groupOf(norm)
 	if err := upsertGroup(ctx, tx, group, norm, msg); err != nil {
 		return err
 	}
 	var class, cause any
-	if w.opts.Classify != nil {
+	switch {
+	case ex.Class != "":
+		class, cause = nullEmpty(ex.Class), nullEmpty(ex.Cause)
+	case w.opts.Classify != nil:
 		cl, ca := w.opts.Classify(msg)
 		class, cause = nullEmpty(cl), nullEmpty(ca)
 	}

@@ -104,10 +104,13 @@ func runScan(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	kb := analyzer.BuiltinKnowledgeBase()
+	logs := jenkins.NewStepLogs(16)
+	defer logs.Close()
 	prog := newProgress(e, "scanning builds")
 	res, err := db.Scan(ctx, cands, store.ScanOptions{
 		Instance: *instance, URL: *url, Workers: *workers, Progress: prog.update,
-		Read: jenkins.ReadBuild,
+		Read:    jenkins.ReadBuild,
+		Explain: func(b *jenkins.Build, s *jenkins.Step) store.Explanation { return explainFailure(kb, logs, b, s) },
 		Classify: func(text string) (string, string) {
 			m := kb.Classify(text)
 			return string(m.Class), m.Cause
@@ -143,4 +146,22 @@ func runScan(e *env, args []string) error {
 		return &exitError{code: exitPartial, err: fmt.Errorf("%d build(s) could not be read; they will be read again by the next scan", len(res.Errors))}
 	}
 	return nil
+}
+
+// explainLogTail is how much of a failed step's log the history reads to say why it failed.
+const explainLogTail = 32 << 10
+
+// explainFailure reads the end of a failed step's log through the knowledge base: the line
+// that says why becomes the failure's message (so failures group by cause, not by "script
+// returned exit code 1"), with its class and cause. A generic match explains nothing.
+func explainFailure(kb *analyzer.KnowledgeBase, logs *jenkins.StepLogs, b *jenkins.Build, s *jenkins.Step) store.Explanation {
+	text := s.Error
+	if data, err := logs.StepLog(b, s, explainLogTail); err == nil {
+		text = string(data) + "\n" + s.Error
+	}
+	m := kb.Classify(text)
+	if m.Rule == "" || m.Generic {
+		return store.Explanation{}
+	}
+	return store.Explanation{Message: m.Line, Class: string(m.Class), Cause: m.Cause}
 }
