@@ -85,6 +85,12 @@ type Build struct {
 	// Problems lists what could not be read without making the whole build unreadable
 	// (a corrupt node file, a cycle in the graph, a missing log): each names the file.
 	Problems []string
+
+	// URL is the build's web address when it was read from a controller over its REST API
+	// (a URL source; Dir is then the same URL); empty for a build read from a directory.
+	URL string
+	// remote lets StepLogs fetch the step logs of a build read over REST.
+	remote *remoteBuild
 }
 
 // PullRequest is the pull-request identity of a multibranch PR build (SCMRevisionAction).
