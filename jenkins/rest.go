@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +22,10 @@ func IsURLSource(source string) bool {
 	s := strings.ToLower(source)
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
 }
+
+// restDefaultWorkers is how many builds of a URL source are read at once when
+// WalkOptions.Workers is 0.
+const restDefaultWorkers = 8
 
 // restSource is a parsed URL source: a controller root, a folder or job below it, or a build.
 type restSource struct {
@@ -145,7 +148,8 @@ func walkREST(ctx context.Context, root string, opts WalkOptions, fn func(WalkRe
 	}
 	workers := opts.Workers
 	if workers <= 0 {
-		workers = runtime.NumCPU()
+		// Requests wait on the network, not the CPU.
+		workers = restDefaultWorkers
 	}
 	w := &restWalker{src: src, c: c, classes: map[string]string{}, jobs: map[string]*restJobInfo{}, branch: map[string]*boBranch{}}
 	refs, errs := w.findBuilds(ctx, workers)
@@ -296,13 +300,18 @@ func (w *restWalker) read(ctx context.Context, ref BuildRef) WalkResult {
 	if err := w.c.getJSON(ctx, u, &run); err != nil {
 		return WalkResult{Ref: ref, Err: err}
 	}
-	if !applyRun(&run, b) {
-		return WalkResult{Ref: ref, Err: fmt.Errorf("%s: %w (_class %s)", ref.Dir, ErrNotPipeline, run.Class)}
-	}
+	branch := ""
 	if len(info.names) > 1 {
-		if pc, err := w.class(ctx, info.names[:len(info.names)-1]); err == nil && isMultiBranch(pc) {
-			b.Branch = decodeItemName(info.names[len(info.names)-1])
+		pc, err := w.class(ctx, info.names[:len(info.names)-1])
+		if err != nil {
+			return WalkResult{Ref: ref, Err: err}
 		}
+		if isMultiBranch(pc) {
+			branch = decodeItemName(info.names[len(info.names)-1])
+		}
+	}
+	if !applyRun(&run, b, branch) {
+		return WalkResult{Ref: ref, Err: fmt.Errorf("%s: %w (_class %s)", ref.Dir, ErrNotPipeline, run.Class)}
 	}
 
 	rb := &remoteBuild{c: w.c, url: ref.Dir}
@@ -314,6 +323,22 @@ func (w *restWalker) read(ctx context.Context, ref BuildRef) WalkResult {
 	if !done {
 		if err := w.readWFAPI(ctx, b, rb); err != nil {
 			return WalkResult{Ref: ref, Err: err}
+		}
+		if n := prNumber(branch); n > 0 && b.Number != nil {
+			// Without Blue Ocean's commitId, the PR head is BuildData's marked commit.
+			b.PR = &PullRequest{Number: n}
+			b.Revision = ""
+			bu := ref.Dir + "api/json?tree=" + url.QueryEscape("actions[_class,buildsByBranchName]")
+			if body, _, err := w.c.get(ctx, bu, restMaxJSONSize); err == nil {
+				if head, built, ok := prHeadFromBuildData(body, branch, *b.Number); ok {
+					b.PR.Head, b.Revision = head, head
+					if built != head {
+						b.PR.Merge, b.PR.MergeStrategy = built, true
+					}
+				}
+			} else {
+				return WalkResult{Ref: ref, Err: err}
+			}
 		}
 	}
 	sortStepsByID(b.Steps)
@@ -407,6 +432,11 @@ func (w *restWalker) readBlueOcean(ctx context.Context, b *Build, names []string
 
 	var run boRun
 	if err := w.c.getJSON(ctx, runURL, &run); err != nil {
+		if isNotFound(err) {
+			// Blue Ocean does not know this run (another organization, a job type it does not
+			// model): wfapi may.
+			return false, nil
+		}
 		return false, err
 	}
 	if t := boTime(run.StartTime); !t.IsZero() {

@@ -92,8 +92,10 @@ func decodeRun(data []byte) (*restRun, error) {
 }
 
 // applyRun fills b from a build's api/json: result, times, causes, parameters and, from the
-// project's BuildData, the revision. isPipeline is false for a run of another type.
-func applyRun(r *restRun, b *Build) (isPipeline bool) {
+// project's BuildData, the revision. branch is the multibranch branch the build ran for ("" for
+// another job): it is the build's Branch and picks the project's BuildData among several.
+// isPipeline is false for a run of another type.
+func applyRun(r *restRun, b *Build, branch string) (isPipeline bool) {
 	if r.Result != nil && !r.Building {
 		b.Result = Result(*r.Result)
 	}
@@ -123,11 +125,7 @@ func applyRun(r *restRun, b *Build) (isPipeline bool) {
 			}
 		}
 	}
-	// Several BuildData (a shared library's and the project's) cannot be told apart over REST,
-	// which exports neither the checkouts nor the workspaces; the disk reader then takes none,
-	// and so does this.
-	if len(buildData) == 1 {
-		bd := buildData[0]
+	if bd := projectBuildDataREST(buildData, branch); bd != nil {
 		b.Revision = bd.LastBuiltRevision.SHA1
 		if len(bd.RemoteURLs) > 0 {
 			b.Remote = bd.RemoteURLs[0]
@@ -136,7 +134,80 @@ func applyRun(r *restRun, b *Build) (isPipeline bool) {
 			b.Branch = shortBranch(bd.LastBuiltRevision.Branch[0].Name)
 		}
 	}
+	if branch != "" {
+		b.Branch = branch
+	}
 	return r.Class == "" || r.Class == workflowRunClass
+}
+
+// projectBuildDataREST picks the project's checkout among a build's BuildData. REST exports
+// neither the checkouts nor their workspaces, which tell the disk reader a shared library's
+// BuildData from the project's; of several, the one that built the build's own branch is the
+// project's, and with no such clue none is taken (as on disk).
+func projectBuildDataREST(all []restAction, branch string) *restAction {
+	if len(all) == 1 {
+		return &all[0]
+	}
+	var match []int
+	for i, bd := range all {
+		for _, br := range bd.LastBuiltRevision.Branch {
+			if branch != "" && shortBranch(br.Name) == branch {
+				match = append(match, i)
+				break
+			}
+		}
+	}
+	if len(match) == 1 {
+		return &all[match[0]]
+	}
+	return nil
+}
+
+// restBuildsByBranch is BuildData's buildsByBranchName: per branch, the last build of it, with
+// the commit asked for (marked: a PR's head) and the one built (revision: the merge, when
+// Jenkins merged the PR with its target).
+type restBuildsByBranch struct {
+	Actions []struct {
+		Class              string `json:"_class"`
+		BuildsByBranchName map[string]struct {
+			BuildNumber int `json:"buildNumber"`
+			Marked      *struct {
+				SHA1 string `json:"SHA1"`
+			} `json:"marked"`
+			Revision *struct {
+				SHA1 string `json:"SHA1"`
+			} `json:"revision"`
+		} `json:"buildsByBranchName"`
+	} `json:"actions"`
+}
+
+// prHeadFromBuildData finds the PR head the git plugin recorded for build number of branch:
+// the marked commit (before any merge) and the built one. ok is false unless exactly one
+// BuildData has it.
+func prHeadFromBuildData(data []byte, branch string, number int) (head, built string, ok bool) {
+	var r restBuildsByBranch
+	if json.Unmarshal(data, &r) != nil {
+		return "", "", false
+	}
+	found := 0
+	for _, a := range r.Actions {
+		if javaSimpleName(a.Class) != "BuildData" {
+			continue
+		}
+		for name, bb := range a.BuildsByBranchName {
+			if shortBranch(name) != branch || bb.BuildNumber != number || bb.Marked == nil || bb.Marked.SHA1 == "" {
+				continue
+			}
+			found++
+			head = bb.Marked.SHA1
+			built = head
+			if bb.Revision != nil && bb.Revision.SHA1 != "" {
+				built = bb.Revision.SHA1
+			}
+			break
+		}
+	}
+	return head, built, found == 1
 }
 
 var replayedNumber = regexp.MustCompile(`#(\d+)`)

@@ -19,7 +19,8 @@ func FuzzRESTDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if r, err := decodeRun(data); err == nil {
-			applyRun(r, &Build{})
+			applyRun(r, &Build{}, "PR-1")
+			prHeadFromBuildData(data, "PR-1", 1)
 		}
 		if nodes, err := decodeBONodes(data); err == nil {
 			paths := boStagePaths(nodes)

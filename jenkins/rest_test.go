@@ -454,10 +454,98 @@ func TestWalkRESTNoStepAPI(t *testing.T) {
 	assert.Equal(t, "c3c3c3c3main", res[0].Build.Revision)
 }
 
+// TestWalkRESTPRWithoutBlueOcean: the PR head comes from BuildData's marked commit (the merge
+// Jenkins built is PR.Merge); without it the revision is left unknown rather than guessed.
+func TestWalkRESTPRWithoutBlueOcean(t *testing.T) {
+	f := newFakeJenkins(t, "multibranch.json")
+	for k := range f.routes {
+		if strings.HasPrefix(k, "/blue/") {
+			delete(f.routes, k)
+		}
+	}
+	f.routes["/job/tvm/job/PR-10/3/wfapi/describe"] = json.RawMessage(`{"id":"3","name":"#3","status":"FAILED","stages":[]}`)
+	marked := true
+	f.special = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.EscapedPath() == "/job/tvm/job/PR-10/3/api/json" && strings.Contains(r.URL.Query().Get("tree"), "buildsByBranchName") {
+			if !marked {
+				fmt.Fprint(w, `{"actions":[{"_class":"hudson.plugins.git.util.BuildData","buildsByBranchName":{}}]}`)
+				return true
+			}
+			fmt.Fprint(w, `{"actions":[{"_class":"hudson.model.CauseAction"},
+			  {"_class":"hudson.plugins.git.util.BuildData","buildsByBranchName":{"master":{"buildNumber":3,"marked":{"SHA1":"11b"},"revision":{"SHA1":"11b"}}}},
+			  {"_class":"hudson.plugins.git.util.BuildData","buildsByBranchName":{
+			    "PR-10":{"buildNumber":3,"marked":{"SHA1":"a1a1a1a1head"},"revision":{"SHA1":"e0e0e0e0merge"}},
+			    "PR-9":{"buildNumber":2,"marked":{"SHA1":"999"},"revision":{"SHA1":"999"}}}}]}`)
+			return true
+		}
+		return false
+	}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	res := walkAll(t, srv.URL+"/job/tvm/job/PR-10/3/", WalkOptions{})
+	require.NoError(t, res[0].Err)
+	b := res[0].Build
+	assert.Equal(t, "a1a1a1a1head", b.Revision)
+	assert.Equal(t, &PullRequest{Number: 10, Head: "a1a1a1a1head", Merge: "e0e0e0e0merge", MergeStrategy: true}, b.PR)
+	assert.Equal(t, "PR-10", b.Branch)
+	assert.Empty(t, b.Problems)
+
+	marked = false
+	res = walkAll(t, srv.URL+"/job/tvm/job/PR-10/3/", WalkOptions{})
+	require.NoError(t, res[0].Err)
+	assert.Equal(t, "", res[0].Build.Revision, "the built commit may be a merge: not the PR head")
+	assert.Equal(t, &PullRequest{Number: 10}, res[0].Build.PR)
+}
+
+// TestWalkRESTBlueOceanWithoutRun: Blue Ocean installed but not knowing the run: wfapi reads it.
+func TestWalkRESTBlueOceanWithoutRun(t *testing.T) {
+	f := newFakeJenkins(t, "multibranch.json")
+	delete(f.routes, "/blue/rest/organizations/jenkins/pipelines/tvm/branches/main/runs/1/")
+	f.routes["/job/tvm/job/main/1/wfapi/describe"] = json.RawMessage(`{"id":"1","status":"SUCCESS","stages":[{"id":"5","name":"Build"}]}`)
+	f.routes["/job/tvm/job/main/1/execution/node/5/wfapi/describe"] = json.RawMessage(`{"id":"5","name":"Build","stageFlowNodes":[
+	  {"id":"7","name":"Shell Script","status":"SUCCESS","parameterDescription":"make","startTimeMillis":1699990001100,"durationMillis":8000}]}`)
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	res := walkAll(t, srv.URL+"/job/tvm/job/main/1/", WalkOptions{})
+	require.NoError(t, res[0].Err)
+	assert.Equal(t, []Step{{ID: "7", Kind: "sh", Stage: []string{"Build"}, Script: "make", Status: StatusSuccess,
+		Start: time.UnixMilli(1699990001100).UTC(), Duration: 8 * time.Second}}, res[0].Build.Steps)
+}
+
+func TestProjectBuildDataREST(t *testing.T) {
+	r, err := decodeRun([]byte(`{"_class":"org.jenkinsci.plugins.workflow.job.WorkflowRun","actions":[
+	  {"_class":"hudson.plugins.git.util.BuildData","lastBuiltRevision":{"SHA1":"lib","branch":[{"name":"refs/remotes/origin/master"}]},"remoteUrls":["https://x/lib.git"]},
+	  {"_class":"hudson.plugins.git.util.BuildData","lastBuiltRevision":{"SHA1":"proj","branch":[{"name":"main"}]},"remoteUrls":["https://x/proj.git"]}]}`))
+	require.NoError(t, err)
+	b := &Build{}
+	require.True(t, applyRun(r, b, "main"))
+	assert.Equal(t, "proj", b.Revision)
+	assert.Equal(t, "https://x/proj.git", b.Remote)
+	assert.Equal(t, "main", b.Branch)
+
+	// Two checkouts and no branch to tell them apart: none, as the disk reader.
+	b = &Build{}
+	applyRun(r, b, "")
+	assert.Equal(t, "", b.Revision)
+}
+
 func TestBOStagePathsRecorded(t *testing.T) {
-	data, err := os.ReadFile(logsRealDir(t, "jenkinsci__blueocean-plugin/blueocean-dashboard/src/test/json/pipeline-graph-converter/pipeline-nodes-example.json"))
+	// Top-level parallels (no stage): Blue Ocean's synthetic "Parallel" stages are no stages.
+	data, err := os.ReadFile(logsRealDir(t, "jenkinsci__blueocean-plugin/blueocean-dashboard/src/test/json/pipeline-graph-converter/missing-nodes.json"))
 	require.NoError(t, err)
 	nodes, err := decodeBONodes(data)
+	require.NoError(t, err)
+	for id, p := range boStagePaths(nodes) {
+		if strings.HasSuffix(id, "-synthetic") {
+			assert.Empty(t, p, id)
+		} else {
+			assert.Len(t, p, 1, id)
+		}
+	}
+
+	data, err = os.ReadFile(logsRealDir(t, "jenkinsci__blueocean-plugin/blueocean-dashboard/src/test/json/pipeline-graph-converter/pipeline-nodes-example.json"))
+	require.NoError(t, err)
+	nodes, err = decodeBONodes(data)
 	require.NoError(t, err)
 	paths := boStagePaths(nodes)
 	assert.Equal(t, map[string][]string{

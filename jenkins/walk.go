@@ -10,7 +10,8 @@ import (
 
 // WalkOptions tunes Walk.
 type WalkOptions struct {
-	// Workers is how many builds are read at once; 0 means one per CPU.
+	// Workers is how many builds are read at once; 0 means one per CPU (8 for a URL source,
+	// whose readers wait on the network).
 	Workers int
 	// Include, when set, is asked about every build found before it is read: a cheap way to
 	// narrow a walk (by job, say) without parsing what is left out.
