@@ -455,7 +455,9 @@ func (w *restWalker) readBlueOcean(ctx context.Context, b *Build, names []string
 		return false, err
 	}
 	paths := boStagePaths(nodes)
+	parents := boParents(nodes)
 	stageOf := map[string][]string{}
+	nodeOf := map[string]string{} // step id → its innermost Blue Ocean node
 	for _, n := range nodes {
 		if n.State == "" || n.State == "NOT_BUILT" || n.State == "SKIPPED" || n.State == "QUEUED" {
 			continue // a future or skipped node: no steps of its own
@@ -468,8 +470,13 @@ func (w *restWalker) readBlueOcean(ctx context.Context, b *Build, names []string
 			// A step listed under several nodes belongs to the innermost (longest path).
 			if p := paths[n.ID]; len(p) >= len(stageOf[s.ID]) {
 				stageOf[s.ID] = p
+				nodeOf[s.ID] = n.ID
 			}
 		}
+	}
+	agents, err := w.pgvAgents(ctx, b.URL)
+	if err != nil {
+		return false, err
 	}
 	seen := map[string]bool{}
 	for _, s := range all {
@@ -479,6 +486,13 @@ func (w *restWalker) readBlueOcean(ctx context.Context, b *Build, names []string
 		}
 		seen[s.ID] = true
 		st := boShellStep(s, kind, stageOf[s.ID])
+		// The agent of the step's branch or stage, else of the stage enclosing the branch.
+		for id, hops := nodeOf[s.ID], 0; id != "" && hops < 64; id, hops = parents[id], hops+1 {
+			if a, ok := agents[id]; ok {
+				st.Node = &a
+				break
+			}
+		}
 		if st.Status == StatusFailure || st.Status == StatusAborted {
 			if err := w.stepError(ctx, b, &st); err != nil {
 				return false, err
@@ -488,6 +502,34 @@ func (w *restWalker) readBlueOcean(ctx context.Context, b *Build, names []string
 	}
 	rb.boRun, rb.viaAPI = runURL, "blue"
 	return true, nil
+}
+
+// pgvPaths are where pipeline-graph-view has served its stage tree, newest first.
+var pgvPaths = []string{"stages/tree", "pipeline-console/tree", "pipeline-graph/tree"}
+
+// pgvAgents asks pipeline-graph-view for the agents of a build's stages; nil when the plugin is
+// not installed (found once per walk).
+func (w *restWalker) pgvAgents(ctx context.Context, buildURL string) (map[string]string, error) {
+	for _, p := range pgvPaths {
+		if w.c.absent("pgv:" + p) {
+			continue
+		}
+		u := buildURL + p
+		body, _, err := w.c.get(ctx, u, restMaxJSONSize)
+		switch {
+		case isNotFound(err):
+			w.c.markAbsent("pgv:" + p)
+			continue
+		case err != nil:
+			return nil, err
+		}
+		agents, err := pgvAgents(body)
+		if err != nil {
+			return nil, restErrorf(u, err)
+		}
+		return agents, nil
+	}
+	return nil, nil
 }
 
 // boRevision sets Revision, Branch and PR from Blue Ocean: the run's commitId is its

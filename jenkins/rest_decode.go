@@ -365,14 +365,67 @@ var shellDefaultNames = map[string]string{
 	"sh": "Shell Script", "bat": "Windows Batch Script", "powershell": "Windows PowerShell Script", "pwsh": "PowerShell Core Script",
 }
 
-// boShellKind says whether a Blue Ocean step is a shell step: by its stepType (the descriptor
-// id, Blue Ocean 1.4+), else by its unlabelled display name.
+// nonShellStepNames are the display names of common Pipeline steps other than the shell steps
+// (workflow-basic-steps, workflow-scm-step, junit, git, pipeline-input-step, pipeline-build-step,
+// pipeline-utility-steps, ws-cleanup, …). See shellKindByName.
+var nonShellStepNames = map[string]bool{}
+
+func init() {
+	for _, n := range []string{
+		// workflow-basic-steps
+		"Archive artifacts", "Catch error and set build and stage result to unstable",
+		"Catch error and set build result to failure", "Checks if running on a Unix-like node",
+		"Copy archived artifacts into the workspace", "Determine current directory", "Enforce time limit",
+		"Error signal", "General Build Step", "General Build Wrapper", "Get contextual object from internal APIs",
+		"Mail", "Non-resumable steps", "Print Message", "Read file from workspace",
+		"Recursively delete the current directory from the workspace", "Restore files previously stashed",
+		"Retry the body up to N times", "Set environment variables", "Set stage result to unstable", "Sleep",
+		"Stash some files to be used later in the build", "Use a tool from a predefined Tool Installation",
+		"Use contextual object from internal APIs within a block", "Verify if file exists in workspace",
+		"Wait for condition", "Write file to workspace",
+		// General Build Step / SCM delegates and other common plugins
+		"Archive the artifacts", "Archive JUnit-formatted test results", "Record fingerprints of files to track usage",
+		"Publish HTML reports", "Check out from version control", "General SCM", "Git", "Wait for interactive input",
+		"Input", "Build a job", "The milestone step forces all builds to go through in order",
+		"Evaluate a Groovy source file into the Pipeline script", "Load a library on the fly",
+		"Copy artifacts from another project", "Delete workspace when build is done",
+		"Find files in the workspace", "Read properties from files in the workspace or text.",
+		"Read yaml from files in the workspace or text.", "Write a yaml from an object or objects.",
+		"Read JSON from files in the workspace.", "Write JSON to a file in the workspace.", "Create Zip file",
+		"Extract Zip file", "Compute the SHA1 of a given file", "Read a maven project file.",
+		"Set build status on GitHub commit", "Notifies GitHub of the status of a Pull Request",
+		"Set GitHub commit status with custom context and message", "Send Slack Message", "Extended Email",
+		"Perform an HTTP Request and return a response object", "Capture the execution state so that it can be restarted later",
+		"Publish Checks to SCM", "Record compiler warnings and static analysis results", "Declarative: Checkout SCM",
+	} {
+		nonShellStepNames[n] = true
+	}
+}
+
+// shellKindByName says whether an atom step is a shell step from what Blue Ocean and wfapi
+// export of it: its display name and its argument summary (neither exports the step's type).
+// An unlabelled shell step shows its descriptor's name ("Shell Script"). A labelled one shows
+// only its label: it is recognised by elimination, as a step with arguments whose name is no
+// known step's, and taken for sh. (DurableTaskStep's label is the only LabelAction Pipeline
+// puts on an atom step; a plugin step missing from nonShellStepNames would be mistaken.)
+func shellKindByName(displayName, description string) (kind string, labelled, ok bool) {
+	if kind, ok := shellDisplayNames[displayName]; ok {
+		return kind, false, true
+	}
+	if displayName == "" || description == "" || nonShellStepNames[displayName] {
+		return "", false, false
+	}
+	return "sh", true, true
+}
+
+// boShellKind says whether a Blue Ocean step is a shell step: by its descriptor (stepType, where
+// a Blue Ocean version exports it), else by shellKindByName.
 func boShellKind(s boStep) (string, bool) {
 	if s.StepType != "" && s.StepType != "unknown" {
 		kind, ok := shellKinds[javaSimpleName(s.StepType)]
 		return kind, ok
 	}
-	kind, ok := shellDisplayNames[s.DisplayName]
+	kind, _, ok := shellKindByName(s.DisplayName, s.DisplayDescription)
 	return kind, ok
 }
 
@@ -398,6 +451,26 @@ func boStepStatus(result, state string) Status {
 	return StatusUnknown
 }
 
+// boParents maps each parallel branch to the stage whose edges lead to it: its enclosing stage.
+func boParents(nodes []boNode) map[string]string {
+	types := map[string]string{}
+	for _, n := range nodes {
+		types[n.ID] = n.Type
+	}
+	parent := map[string]string{}
+	for _, n := range nodes {
+		if n.Type != "STAGE" {
+			continue
+		}
+		for _, e := range n.Edges {
+			if types[e.ID] == "PARALLEL" && e.ID != n.ID {
+				parent[e.ID] = n.ID
+			}
+		}
+	}
+	return parent
+}
+
 // boStagePaths gives every Blue Ocean node its stage path, outermost first. A parallel branch
 // is under the stage whose edges lead to it; Blue Ocean's synthetic "Parallel" stage (for a
 // top-level parallel outside any stage; its id ends in -synthetic) is no stage on disk.
@@ -406,17 +479,7 @@ func boStagePaths(nodes []boNode) map[string][]string {
 	for i := range nodes {
 		byID[nodes[i].ID] = &nodes[i]
 	}
-	parent := map[string]string{}
-	for _, n := range nodes {
-		if n.Type != "STAGE" {
-			continue
-		}
-		for _, e := range n.Edges {
-			if c, ok := byID[e.ID]; ok && c.Type == "PARALLEL" {
-				parent[c.ID] = n.ID
-			}
-		}
-	}
+	parent := boParents(nodes)
 	paths := map[string][]string{}
 	var path func(id string, depth int) []string
 	path = func(id string, depth int) []string {
@@ -448,16 +511,67 @@ func boStagePaths(nodes []boNode) map[string][]string {
 func boShellStep(s boStep, kind string, stage []string) Step {
 	st := Step{ID: s.ID, Kind: kind, Stage: stage, Status: boStepStatus(s.Result, s.State)}
 	if s.DisplayName != shellDefaultNames[kind] {
-		st.Label = s.DisplayName
-	} else {
-		// Unlabelled: the argument summary is the script (StepDescriptor.argumentsToString).
-		st.Script = s.DisplayDescription
+		st.Label = s.DisplayName // the LabelAction, cut at DurableTaskStep's maximum length
 	}
+	// sh and bat summarise their arguments as the script, labelled or not.
+	st.Script = s.DisplayDescription
 	st.Start = boTime(s.StartTime)
 	if s.DurationInMillis != nil && *s.DurationInMillis > 0 && st.Status != StatusUnknown {
 		st.Duration = time.Duration(*s.DurationInMillis) * time.Millisecond
 	}
 	return st
+}
+
+// --- pipeline-graph-view (<build>/stages/tree, formerly pipeline-console/ or pipeline-graph/) ---
+
+// pgvStage is a stage or parallel branch of pipeline-graph-view's tree. Its agent is the node
+// of the node/agent block enclosing or directly inside it (WorkspaceAction), the only place a
+// REST API names where steps ran.
+type pgvStage struct {
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	Agent    *string    `json:"agent"`
+	Children []pgvStage `json:"children"`
+}
+
+// pgvTree is the tree answer: {"status":"ok","data":{"stages":[…]}}, or the bare data.
+type pgvTree struct {
+	Data *struct {
+		Stages []pgvStage `json:"stages"`
+	} `json:"data"`
+	Stages []pgvStage `json:"stages"`
+}
+
+// pgvAgents maps stage and branch ids (flow-node ids, as Blue Ocean's) to the agent their steps
+// ran on; a stage without one of its own inherits its parent's.
+func pgvAgents(data []byte) (map[string]string, error) {
+	var t pgvTree
+	if err := json.Unmarshal(data, &t); err != nil {
+		return nil, err
+	}
+	stages := t.Stages
+	if t.Data != nil {
+		stages = t.Data.Stages
+	}
+	out := map[string]string{}
+	var walk func(ss []pgvStage, inherited *string, depth int)
+	walk = func(ss []pgvStage, inherited *string, depth int) {
+		if depth > 64 {
+			return
+		}
+		for _, s := range ss {
+			a := inherited
+			if s.Agent != nil {
+				a = s.Agent
+			}
+			if a != nil && s.ID != "" {
+				out[s.ID] = *a
+			}
+			walk(s.Children, a, depth+1)
+		}
+	}
+	walk(stages, nil, 0)
+	return out, nil
 }
 
 // --- pipeline-stage-view REST API (wfapi) ---
@@ -516,14 +630,16 @@ func wfStepStatus(s string) Status {
 	return StatusUnknown // IN_PROGRESS, PAUSED_PENDING_INPUT
 }
 
-// wfShellStep makes a Step from a stage's flow node, when it is an unlabelled shell step: a
-// labelled one shows only its label, which wfapi cannot tell from any other step's name.
+// wfShellStep makes a Step from a stage's flow node when it is a shell step (shellKindByName).
 func wfShellStep(n wfNode, stage []string) (Step, bool) {
-	kind, ok := shellDisplayNames[n.Name]
+	kind, labelled, ok := shellKindByName(n.Name, n.ParameterDescription)
 	if !ok {
 		return Step{}, false
 	}
 	st := Step{ID: n.ID, Kind: kind, Stage: stage, Script: n.ParameterDescription, Status: wfStepStatus(n.Status)}
+	if labelled {
+		st.Label = n.Name
+	}
 	if n.StartTimeMillis > 0 {
 		st.Start = time.UnixMilli(n.StartTimeMillis).UTC()
 		if n.DurationMillis > 0 && st.Status != StatusUnknown {

@@ -41,6 +41,8 @@ func FuzzRESTDecode(f *testing.F) {
 			}
 		}
 		decodeTestReport(data)
+		pgvAgents(data)
+		shellKindByName(string(data), string(data))
 		wfLogText(string(data))
 		prHead(string(data))
 		decodeItemName(string(data))

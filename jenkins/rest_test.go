@@ -158,16 +158,19 @@ func TestWalkRESTMultibranch(t *testing.T) {
 		Steps: []Step{
 			{ID: "4", Kind: "sh", Script: "git rev-parse HEAD", Status: StatusSuccess,
 				Start: ms("2023-11-14T22:13:20.900Z"), Duration: 80 * time.Millisecond},
-			{ID: "8", Kind: "sh", Stage: []string{"Build"}, Label: "Run cmake build", Status: StatusSuccess,
+			{ID: "8", Kind: "sh", Stage: []string{"Build"}, Label: "Run cmake build", Script: "cmake --build build -j8", Status: StatusSuccess,
+				Node:  ptr("gpu-builder-1"),
 				Start: ms("2023-11-14T22:13:21.100Z"), Duration: 8 * time.Second},
-			{ID: "21", Kind: "sh", Stage: []string{"Test", "GPU"}, Label: "unit tests", Status: StatusFailure,
+			{ID: "21", Kind: "sh", Stage: []string{"Test", "GPU"}, Label: "unit tests", Script: "pytest tests/python", Status: StatusFailure,
 				ExitCode: ptr(2), Error: "script returned exit code 2", ErrorClass: "hudson.AbortException",
+				Node:  ptr("gpu-agent-3"),
 				Start: ms("2023-11-14T22:13:30.300Z"), Duration: 5 * time.Second},
 			{ID: "22", Kind: "sh", Stage: []string{"Test", "CPU"}, Script: "sleep 600", Status: StatusAborted,
 				Error:      "org.jenkinsci.plugins.workflow.steps.FlowInterruptedException",
 				ErrorClass: "org.jenkinsci.plugins.workflow.steps.FlowInterruptedException",
+				Node:       ptr(""),
 				Start:      ms("2023-11-14T22:13:31.000Z"), Duration: 2 * time.Second},
-			{ID: "25", Kind: "bat", Stage: []string{"Test", "CPU"}, Script: "dir", Status: StatusSuccess,
+			{ID: "25", Kind: "bat", Stage: []string{"Test", "CPU"}, Script: "dir", Status: StatusSuccess, Node: ptr(""),
 				Start: ms("2023-11-14T22:13:30.400Z"), Duration: 100 * time.Millisecond},
 		},
 		Tests: []TestCase{
@@ -201,8 +204,8 @@ func TestWalkRESTMultibranch(t *testing.T) {
 	assert.Equal(t, ptr(1), running.Causes[0].OriginalNumber)
 	require.Len(t, running.Steps, 2)
 	assert.Equal(t, StatusSuccess, running.Steps[0].Status)
-	assert.Equal(t, Step{ID: "8", Kind: "sh", Stage: []string{"Build"}, Label: "long test", Status: StatusUnknown,
-		Start: ms("2023-11-14T22:30:04.200Z")}, running.Steps[1])
+	assert.Equal(t, Step{ID: "8", Kind: "sh", Stage: []string{"Build"}, Label: "long test", Script: "pytest -n 8", Status: StatusUnknown,
+		Node: ptr("cpu-2"), Start: ms("2023-11-14T22:30:04.200Z")}, running.Steps[1])
 	assert.Empty(t, running.Problems)
 
 	// Without credentials configured, no Authorization header is ever sent.
@@ -401,7 +404,8 @@ func TestWalkRESTWFAPI(t *testing.T) {
 	f.routes["/job/cd/3/execution/node/13/wfapi/describe"] = json.RawMessage(`{"id":"13","name":"QA","status":"SUCCESS","stageFlowNodes":[]}`)
 	f.routes["/job/cd/3/execution/node/27/wfapi/describe"] = json.RawMessage(`{"id":"27","name":"Staging","status":"FAILED","stageFlowNodes":[
 	  {"id":"28","name":"Shell Script","status":"FAILED","parameterDescription":"./deploy.sh staging","error":{"message":"script returned exit code 1","type":"hudson.AbortException"},"startTimeMillis":1414318388800,"durationMillis":290,"parentNodes":["27"]},
-	  {"id":"29","name":"Deploy to staging","status":"SUCCESS","startTimeMillis":1414318388801,"durationMillis":1,"parentNodes":["28"]}]}`)
+	  {"id":"29","name":"Deploy to staging","status":"SUCCESS","startTimeMillis":1414318388801,"durationMillis":1,"parentNodes":["28"]},
+	  {"id":"30","name":"Smoke test","status":"NOT_EXECUTED","parameterDescription":"./smoke.sh","parentNodes":["29"]}]}`)
 	f.routes["/job/cd/3/execution/node/28/wfapi/log"] = json.RawMessage(`{"nodeId":"28","nodeStatus":"FAILED","length":40,"hasMore":false,"text":"<span class=\"x\">+ ./deploy.sh staging</span>\nno route &amp; no host\n"}`)
 	srv := httptest.NewServer(f)
 	defer srv.Close()
@@ -421,8 +425,10 @@ func TestWalkRESTWFAPI(t *testing.T) {
 	for _, s := range b.Steps {
 		ids = append(ids, s.ID+"@"+s.StagePath()+"="+string(s.Status))
 	}
-	assert.Equal(t, []string{"12@Dev=SUCCESS", "28@Staging=FAILURE"}, ids)
-	last := b.Steps[len(b.Steps)-1]
+	assert.Equal(t, []string{"12@Dev=SUCCESS", "28@Staging=FAILURE", "30@Staging=NOT_EXECUTED"}, ids)
+	assert.Equal(t, "Smoke test", b.Steps[2].Label)
+	assert.Equal(t, "./smoke.sh", b.Steps[2].Script)
+	last := b.Steps[1]
 	assert.Equal(t, ptr(2-1), last.ExitCode)
 	assert.Equal(t, "script returned exit code 1", last.Error)
 	assert.Equal(t, "./deploy.sh staging", last.Script)
@@ -658,4 +664,41 @@ func TestHTTPErrorIs(t *testing.T) {
 	assert.True(t, isNotFound(err))
 	assert.True(t, errors.Is(err, ErrHTTP))
 	assert.Equal(t, "GET http://h/x: HTTP 404 Not Found", errors.Unwrap(err).Error())
+}
+
+func TestShellKindByName(t *testing.T) {
+	for _, tc := range []struct {
+		name, desc, kind string
+		labelled, ok     bool
+	}{
+		{"Shell Script", "make", "sh", false, true},
+		{"Shell Script", "", "sh", false, true},
+		{"Windows Batch Script", "dir", "bat", false, true},
+		{"Windows PowerShell Script", "", "powershell", false, true},
+		{"PowerShell Core Script", "", "pwsh", false, true},
+		{"Run cmake build", "cmake --build .", "sh", true, true},
+		{"Print Message", "hello", "", false, false},
+		{"Archive JUnit-formatted test results", "*.xml", "", false, false},
+		{"Some step without arguments", "", "", false, false},
+		{"", "x", "", false, false},
+	} {
+		kind, labelled, ok := shellKindByName(tc.name, tc.desc)
+		assert.Equal(t, tc.kind, kind, tc.name)
+		assert.Equal(t, tc.labelled, labelled, tc.name)
+		assert.Equal(t, tc.ok, ok, tc.name)
+	}
+}
+
+func TestPGVAgents(t *testing.T) {
+	// The enveloped answer of current versions, and the bare data some older ones sent.
+	for _, body := range []string{
+		`{"status":"ok","data":{"complete":true,"stages":[{"id":"6","name":"Build","agent":"b1","children":[{"id":"9","name":"inner"}]},{"id":"13","name":"Test","children":[{"id":"17","agent":""}]}]}}`,
+		`{"complete":true,"stages":[{"id":"6","name":"Build","agent":"b1","children":[{"id":"9","name":"inner"}]},{"id":"13","name":"Test","children":[{"id":"17","agent":""}]}]}`,
+	} {
+		got, err := pgvAgents([]byte(body))
+		require.NoError(t, err)
+		assert.Equal(t, map[string]string{"6": "b1", "9": "b1", "17": ""}, got)
+	}
+	_, err := pgvAgents([]byte("<html>"))
+	assert.Error(t, err)
 }
