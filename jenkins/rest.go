@@ -27,6 +27,13 @@ func IsURLSource(source string) bool {
 // WalkOptions.Workers is 0.
 const restDefaultWorkers = 8
 
+// CheckURLSource says why a URL cannot be a source (credentials in it, a path that is no
+// controller, folder, job or build), or nil; for callers that reject bad input up front.
+func CheckURLSource(source string) error {
+	_, err := parseRESTSource(source)
+	return err
+}
+
 // restSource is a parsed URL source: a controller root, a folder or job below it, or a build.
 type restSource struct {
 	root   *url.URL // the controller's root URL, path ending in "/"
@@ -115,6 +122,7 @@ type restWalker struct {
 	c   *restClient
 
 	mu      sync.Mutex
+	probeMu sync.Mutex        // held while probing for Blue Ocean, apart from mu
 	classes map[string]string // item full name → _class
 	jobs    map[string]*restJobInfo
 	blue    *bool // Blue Ocean REST API installed; nil until probed
@@ -364,8 +372,8 @@ func (w *restWalker) read(ctx context.Context, ref BuildRef) WalkResult {
 
 // blueOcean reports whether the controller serves the Blue Ocean REST API, probing it once.
 func (w *restWalker) blueOcean(ctx context.Context) (bool, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	w.probeMu.Lock()
+	defer w.probeMu.Unlock()
 	if w.blue != nil {
 		return *w.blue, nil
 	}

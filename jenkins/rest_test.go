@@ -21,7 +21,6 @@ import (
 // fakeJenkins serves recorded API answers by escaped path (query ignored unless a route says
 // otherwise), counting requests and keeping their Authorization headers.
 type fakeJenkins struct {
-	t      *testing.T
 	routes map[string]json.RawMessage
 	// special answers a path before the routes; false to fall through.
 	special func(w http.ResponseWriter, r *http.Request) bool
@@ -33,9 +32,9 @@ type fakeJenkins struct {
 	auths map[string]string
 }
 
-func newFakeJenkins(t *testing.T, file string) *fakeJenkins {
+func newFakeJenkins(t testing.TB, file string) *fakeJenkins {
 	t.Helper()
-	f := &fakeJenkins{t: t, routes: map[string]json.RawMessage{}, hits: map[string]int{}, auths: map[string]string{}}
+	f := &fakeJenkins{routes: map[string]json.RawMessage{}, hits: map[string]int{}, auths: map[string]string{}}
 	if file != "" {
 		data, err := os.ReadFile(filepath.Join("testdata", "rest", file))
 		require.NoError(t, err)
@@ -207,6 +206,15 @@ func TestWalkRESTMultibranch(t *testing.T) {
 	assert.Equal(t, Step{ID: "8", Kind: "sh", Stage: []string{"Build"}, Label: "long test", Script: "pytest -n 8", Status: StatusUnknown,
 		Node: ptr("cpu-2"), Start: ms("2023-11-14T22:30:04.200Z")}, running.Steps[1])
 	assert.Empty(t, running.Problems)
+
+	// Nothing is asked twice (but the failing build, retried): the job tree, Blue Ocean's
+	// presence and each branch are fetched once for the whole walk.
+	for p, n := range f.hits {
+		if !strings.Contains(p, "feature%252Ffoo") {
+			assert.Equal(t, 1, n, p)
+		}
+	}
+	assert.Equal(t, 1, f.hitCount("/blue/rest/organizations/jenkins/pipelines/tvm/branches/main/"))
 
 	// Without credentials configured, no Authorization header is ever sent.
 	for p, a := range f.auths {
@@ -701,4 +709,43 @@ func TestPGVAgents(t *testing.T) {
 	}
 	_, err := pgvAgents([]byte("<html>"))
 	assert.Error(t, err)
+}
+
+func TestBOPipelineURL(t *testing.T) {
+	src, err := parseRESTSource("https://ci.example.com/jenkins/")
+	require.NoError(t, err)
+	w := &restWalker{src: src, classes: map[string]string{
+		"org":      "jenkins.branch.OrganizationFolder",
+		"org/repo": "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject",
+		"folder":   "com.cloudbees.hudson.plugins.folder.Folder",
+	}}
+	u, err := w.boPipelineURL(context.Background(), []string{"org", "repo", "feature%2Ffoo"})
+	require.NoError(t, err)
+	assert.Equal(t, "https://ci.example.com/jenkins/blue/rest/organizations/jenkins/pipelines/org/pipelines/repo/branches/feature%252Ffoo/", u)
+	u, err = w.boPipelineURL(context.Background(), []string{"folder", "my job"})
+	require.NoError(t, err)
+	assert.Equal(t, "https://ci.example.com/jenkins/blue/rest/organizations/jenkins/pipelines/folder/pipelines/my%20job/", u)
+}
+
+// BenchmarkWalkREST reads the multibranch fixture over loopback: the cost of the client, the
+// decoders and the request fan-out per build.
+func BenchmarkWalkREST(b *testing.B) {
+	f := newFakeJenkins(b, "multibranch.json")
+	f.routes["/job/tvm/job/PR-10/api/json"] = json.RawMessage(`{"_class":"org.jenkinsci.plugins.workflow.job.WorkflowJob","name":"PR-10","allBuilds":[{"number":3}]}`)
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n := 0
+		err := Walk(context.Background(), srv.URL+"/job/tvm/job/PR-10/", WalkOptions{Workers: 4}, func(r WalkResult) error {
+			if r.Err != nil {
+				return r.Err
+			}
+			n += len(r.Build.Steps)
+			return nil
+		})
+		if err != nil || n == 0 {
+			b.Fatalf("walk: %v, %d steps", err, n)
+		}
+	}
 }

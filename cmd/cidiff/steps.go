@@ -42,6 +42,9 @@ func runSteps(e *env, args []string) error {
 	var creds *jenkins.Credentials
 	for _, src := range sources {
 		if jenkins.IsURLSource(src) {
+			if err := jenkins.CheckURLSource(src); err != nil {
+				return usageErrorf("%v", err)
+			}
 			c, err := jenkins.CredentialsFromEnv(e.getenv)
 			if err != nil {
 				return usageErrorf("SOURCE %s: %v", src, err)

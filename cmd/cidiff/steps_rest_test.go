@@ -70,4 +70,9 @@ func TestStepsURLSource(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "JENKINS_TOKEN")
 	assert.NotContains(t, r.stderr, "tok-123")
+
+	// A URL that names no controller, job or build is unusable input.
+	r = runCLI(t, env, "steps", srv.URL+"/job/tvm/lastBuild/")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "lastBuild")
 }
