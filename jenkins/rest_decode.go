@@ -471,28 +471,68 @@ func boParents(nodes []boNode) map[string]string {
 	return parent
 }
 
-// boStagePaths gives every Blue Ocean node its stage path, outermost first. A parallel branch
-// is under the stage whose edges lead to it; Blue Ocean's synthetic "Parallel" stage (for a
-// top-level parallel outside any stage; its id ends in -synthetic) is no stage on disk.
+// boStagePaths gives every Blue Ocean node its stage path, outermost first, as the disk reader
+// names a step's enclosing stages and branches. Blue Ocean's graph (PipelineNodeGraphVisitor):
+// a parallel branch is reached by an edge from its enclosing stage; a stage nested in a branch
+// (Declarative sequential stages) has the branch, or the nested stage before it, as its first
+// parent and is reached by an edge from it; a top-level stage's first parent is the top-level
+// stage before it. A branch and its Declarative stage of the same name appear once, and Blue
+// Ocean's synthetic "Parallel" stage (a top-level parallel outside any stage; its id ends in
+// -synthetic) is no stage on disk.
 func boStagePaths(nodes []boNode) map[string][]string {
 	byID := map[string]*boNode{}
 	for i := range nodes {
 		byID[nodes[i].ID] = &nodes[i]
 	}
 	parent := boParents(nodes)
+	edge := func(from *boNode, to string) bool {
+		for _, e := range from.Edges {
+			if e.ID == to {
+				return true
+			}
+		}
+		return false
+	}
+	// branchOf: the parallel branch a nested stage belongs to ("" for a top-level stage).
+	branchMemo := map[string]string{}
+	var branchOf func(id string, depth int) string
+	branchOf = func(id string, depth int) string {
+		if b, ok := branchMemo[id]; ok {
+			return b
+		}
+		branchMemo[id] = "" // breaks cycles in a malformed graph
+		n := byID[id]
+		f := byID[n.FirstParent]
+		b := ""
+		if n.Type == "STAGE" && f != nil && f.ID != id && depth < len(nodes) && edge(f, id) {
+			switch f.Type {
+			case "PARALLEL":
+				b = f.ID
+			case "STAGE":
+				b = branchOf(f.ID, depth+1)
+			}
+		}
+		branchMemo[id] = b
+		return b
+	}
 	paths := map[string][]string{}
-	var path func(id string, depth int) []string
-	path = func(id string, depth int) []string {
+	visiting := map[string]bool{}
+	var path func(id string) []string
+	path = func(id string) []string {
 		if p, ok := paths[id]; ok {
 			return p
 		}
 		n := byID[id]
-		if n == nil || depth > len(nodes) {
+		if n == nil || visiting[id] {
 			return nil
 		}
+		visiting[id] = true
+		defer delete(visiting, id)
 		var p []string
 		if pid, ok := parent[id]; ok {
-			p = append(p, path(pid, depth+1)...)
+			p = append(p, path(pid)...)
+		} else if b := branchOf(id, 0); b != "" {
+			p = append(p, path(b)...)
 		}
 		if !strings.HasSuffix(n.ID, "-synthetic") && (len(p) == 0 || p[len(p)-1] != n.DisplayName) {
 			p = append(p, n.DisplayName)
@@ -502,7 +542,7 @@ func boStagePaths(nodes []boNode) map[string][]string {
 		return p
 	}
 	for _, n := range nodes {
-		path(n.ID, 0)
+		path(n.ID)
 	}
 	return paths
 }

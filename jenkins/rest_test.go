@@ -749,3 +749,28 @@ func BenchmarkWalkREST(b *testing.B) {
 		}
 	}
 }
+
+// TestBOStagePathsNested follows Blue Ocean's graph for Declarative sequential stages inside
+// parallel branches (PipelineNodeGraphVisitor): stage('Test') { parallel { stage('GPU') {
+// stages { build; test } } stage('CPU') { … } } } then stage('Deploy').
+func TestBOStagePathsNested(t *testing.T) {
+	nodes, err := decodeBONodes([]byte(`[
+	  {"id":"5","displayName":"Test","type":"STAGE","edges":[{"id":"8"},{"id":"9"}]},
+	  {"id":"8","displayName":"GPU","type":"PARALLEL","firstParent":"5","edges":[{"id":"12"}]},
+	  {"id":"12","displayName":"build","type":"STAGE","firstParent":"8","edges":[{"id":"20"}]},
+	  {"id":"20","displayName":"test","type":"STAGE","firstParent":"12","edges":[{"id":"40"}]},
+	  {"id":"9","displayName":"CPU","type":"PARALLEL","firstParent":"5","edges":[{"id":"40"}]},
+	  {"id":"40","displayName":"Deploy","type":"STAGE","firstParent":"5","edges":[{"id":"41"}]},
+	  {"id":"41","displayName":"Cleanup","type":"STAGE","firstParent":"40","edges":[]},
+	  {"id":"50","displayName":"loop","type":"STAGE","firstParent":"51","edges":[{"id":"51"}]},
+	  {"id":"51","displayName":"loop2","type":"STAGE","firstParent":"50","edges":[{"id":"50"}]}
+	]`))
+	require.NoError(t, err)
+	paths := boStagePaths(nodes)
+	assert.Equal(t, []string{"Test", "GPU", "build"}, paths["12"])
+	assert.Equal(t, []string{"Test", "GPU", "test"}, paths["20"])
+	assert.Equal(t, []string{"Test", "CPU"}, paths["9"])
+	assert.Equal(t, []string{"Deploy"}, paths["40"], "the stage after a parallel is top-level")
+	assert.Equal(t, []string{"Cleanup"}, paths["41"])
+	assert.Equal(t, []string{"loop"}, paths["50"], "a cyclic graph does not loop")
+}
