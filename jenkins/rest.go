@@ -508,8 +508,50 @@ func (w *restWalker) readBlueOcean(ctx context.Context, b *Build, names []string
 		}
 		b.Steps = append(b.Steps, st)
 	}
+	if err := w.syntheticStages(ctx, b); err != nil {
+		return false, err
+	}
 	rb.boRun, rb.viaAPI = runURL, "blue"
 	return true, nil
+}
+
+// syntheticStages names the stage of shell steps that Blue Ocean places in none: it hides
+// Declarative's own stages ("Declarative: Post Actions", "Declarative: Checkout SCM"), which
+// the disk reader, and wfapi, show as stages. Asked only when such steps exist.
+func (w *restWalker) syntheticStages(ctx context.Context, b *Build) error {
+	stageless := map[string]*Step{}
+	for i := range b.Steps {
+		if len(b.Steps[i].Stage) == 0 {
+			stageless[b.Steps[i].ID] = &b.Steps[i]
+		}
+	}
+	if len(stageless) == 0 || w.c.absent("wfapi") {
+		return nil
+	}
+	var run wfNode
+	err := w.c.getJSON(ctx, b.URL+"wfapi/describe", &run)
+	switch {
+	case isNotFound(err):
+		w.c.markAbsent("wfapi")
+		return nil
+	case err != nil:
+		return err
+	}
+	for _, stage := range run.Stages {
+		if !strings.HasPrefix(stage.Name, "Declarative: ") {
+			continue
+		}
+		var sn wfNode
+		if err := w.c.getJSON(ctx, b.URL+"execution/node/"+url.PathEscape(stage.ID)+"/wfapi/describe", &sn); err != nil {
+			return err
+		}
+		for _, n := range sn.StageFlowNodes {
+			if st, ok := stageless[n.ID]; ok {
+				st.Stage = []string{stage.Name}
+			}
+		}
+	}
+	return nil
 }
 
 // pgvPaths are where pipeline-graph-view has served its stage tree, newest first.

@@ -171,6 +171,8 @@ func TestWalkRESTMultibranch(t *testing.T) {
 				Start:      ms("2023-11-14T22:13:31.000Z"), Duration: 2 * time.Second},
 			{ID: "25", Kind: "bat", Stage: []string{"Test", "CPU"}, Script: "dir", Status: StatusSuccess, Node: ptr(""),
 				Start: ms("2023-11-14T22:13:30.400Z"), Duration: 100 * time.Millisecond},
+			{ID: "45", Kind: "sh", Stage: []string{"Declarative: Post Actions"}, Label: "Clean workspace", Script: "rm -rf build",
+				Status: StatusSuccess, Start: ms("2023-11-14T22:14:19.000Z"), Duration: 300 * time.Millisecond},
 		},
 		Tests: []TestCase{
 			{Suite: "pytest", ClassName: "tests.test_ops", Name: "test_conv", Status: TestFailed, Duration: 1500 * time.Millisecond,
@@ -240,7 +242,7 @@ func TestWalkRESTSourceBelowRoot(t *testing.T) {
 	require.Len(t, res, 1)
 	require.NoError(t, res[0].Err)
 	assert.Equal(t, "a1a1a1a1head", res[0].Build.Revision)
-	assert.Len(t, res[0].Build.Steps, 5)
+	assert.Len(t, res[0].Build.Steps, 6)
 	assert.Equal(t, 0, f.hitCount("/job/tvm/job/PR-10/api/json"))
 }
 
