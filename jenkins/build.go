@@ -40,6 +40,7 @@ const (
 	LayoutNone    Layout = "none"     // no <execution>, or no node files: failed before the first step
 	LayoutPerNode Layout = "per-node" // <storageDir>/N.xml, one Tag per file
 	LayoutBulk    Layout = "bulk"     // <storageDir>/flowNodeStore.xml
+	LayoutREST    Layout = "rest"     // read from a live controller's REST APIs: no flow-node files
 )
 
 // Build is one Pipeline run as read from its build directory.

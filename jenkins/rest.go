@@ -15,7 +15,22 @@ import (
 // access API (api/json with tree=) gives the job tree, the builds and what build.xml holds;
 // Blue Ocean's REST API gives the steps with their stage and parallel-branch names, labels and
 // results; the Pipeline REST API (pipeline-stage-view's wfapi) gives a failed step's exception
-// and, when Blue Ocean is not installed, the steps of each stage.
+// and, when Blue Ocean is not installed, the steps of each stage; pipeline-graph-view's stage
+// tree, where installed, gives the agent of each stage.
+//
+// What a build read this way holds, against the disk reader:
+//   - Job, Number, Result, Completed, Duration, Causes, Parameters, Tests: as on disk (a replay's
+//     original number is parsed from "Replayed #N"; RemoteCause gives its address only).
+//   - Start: Blue Ocean's run start (build.xml's startTime); without it the scheduled time.
+//   - Revision, PR: Blue Ocean's commitId is the SCMRevisionAction (for a PR "head" or, merged,
+//     "head+base"); without Blue Ocean a PR's head is BuildData's marked commit, and PR.Target,
+//     source owner/repo/branch are not exported at all. A plain job's is its only BuildData, or
+//     the one that built the branch; a shared library's checkout cannot otherwise be told apart.
+//   - Steps: ID, Kind (a labelled step is taken for sh: no API exports the step type), Stage,
+//     Label (cut at 100 characters, as Jenkins stores it), Script (sh/bat), Status, Start,
+//     Duration; ExitCode and Error from wfapi; an interruption's cause (user, timeout, agent
+//     lost) is not exported: Error is the exception class only. Node from pipeline-graph-view
+//     (the stage's agent), else unknown. ReturnStatus, Workspace and Context are not exported.
 
 // IsURLSource reports whether a source names a controller by URL rather than a directory.
 func IsURLSource(source string) bool {
@@ -293,7 +308,7 @@ func isMultiBranch(class string) bool {
 
 // read reads one build: its api/json, then its steps (Blue Ocean, else wfapi), then its tests.
 func (w *restWalker) read(ctx context.Context, ref BuildRef) WalkResult {
-	b := &Build{Dir: ref.Dir, URL: ref.Dir, Job: ref.Job, Number: ref.Number, Layout: LayoutNone}
+	b := &Build{Dir: ref.Dir, URL: ref.Dir, Job: ref.Job, Number: ref.Number, Layout: LayoutREST}
 	w.mu.Lock()
 	info := w.jobs[ref.Job]
 	w.mu.Unlock()

@@ -153,7 +153,7 @@ func TestWalkRESTMultibranch(t *testing.T) {
 		Parameters: []Parameter{
 			{Name: "IMAGE", Value: "ci-gpu:v1"}, {Name: "FULL", Value: "true"}, {Name: "TOKEN", Sensitive: true},
 		},
-		Layout: LayoutNone,
+		Layout: LayoutREST,
 		Steps: []Step{
 			{ID: "4", Kind: "sh", Script: "git rev-parse HEAD", Status: StatusSuccess,
 				Start: ms("2023-11-14T22:13:20.900Z"), Duration: 80 * time.Millisecond},
