@@ -221,6 +221,11 @@ func (w *restWalker) findBuilds(ctx context.Context, workers int) ([]BuildRef, [
 		mu.Unlock()
 	}
 
+	// The source's ancestors (whose classes say how Blue Ocean names the job) are asked once
+	// here rather than by every reader at once.
+	for i := 1; i < len(w.src.names); i++ {
+		w.class(ctx, w.src.names[:i]) // an error is reported by the readers that need it
+	}
 	if w.src.number != nil {
 		job := strings.Join(w.src.names, "/")
 		w.jobs[job] = &restJobInfo{names: w.src.names, pipeline: true}
@@ -400,7 +405,9 @@ func (w *restWalker) blueOcean(ctx context.Context) (bool, error) {
 	case err == nil:
 		t := true
 		w.blue = &t
-	case isNotFound(err):
+	case isNotFound(err), isDenied(err):
+		// Absent, or refused while the classic API (already read for this build) was not:
+		// Blue Ocean's own access rules; wfapi serves the steps instead.
 		f := false
 		w.blue = &f
 	default:

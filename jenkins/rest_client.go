@@ -310,6 +310,12 @@ func isNotFound(err error) bool {
 	return errors.As(err, &he) && he.Status == http.StatusNotFound
 }
 
+// isDenied reports whether err is a 401 or 403 from the controller.
+func isDenied(err error) bool {
+	var he *HTTPError
+	return errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden)
+}
+
 // absent records and reports API families the controller lacks, so that each is probed once.
 func (c *restClient) absent(api string) bool {
 	c.mu.Lock()

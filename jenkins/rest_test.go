@@ -524,8 +524,21 @@ func TestWalkRESTBlueOceanWithoutRun(t *testing.T) {
 	defer srv.Close()
 	res := walkAll(t, srv.URL+"/job/tvm/job/main/1/", WalkOptions{})
 	require.NoError(t, res[0].Err)
-	assert.Equal(t, []Step{{ID: "7", Kind: "sh", Stage: []string{"Build"}, Script: "make", Status: StatusSuccess,
-		Start: time.UnixMilli(1699990001100).UTC(), Duration: 8 * time.Second}}, res[0].Build.Steps)
+	want := []Step{{ID: "7", Kind: "sh", Stage: []string{"Build"}, Script: "make", Status: StatusSuccess,
+		Start: time.UnixMilli(1699990001100).UTC(), Duration: 8 * time.Second}}
+	assert.Equal(t, want, res[0].Build.Steps)
+
+	// Blue Ocean refusing a user the classic API accepts: wfapi serves the steps.
+	f.special = func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasPrefix(r.URL.Path, "/blue/") {
+			w.WriteHeader(http.StatusForbidden)
+			return true
+		}
+		return false
+	}
+	res = walkAll(t, srv.URL+"/job/tvm/job/main/1/", WalkOptions{})
+	require.NoError(t, res[0].Err)
+	assert.Equal(t, want, res[0].Build.Steps)
 }
 
 func TestProjectBuildDataREST(t *testing.T) {
