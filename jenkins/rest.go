@@ -717,18 +717,32 @@ func (rb *remoteBuild) stepLog(ctx context.Context, s *Step, maxBytes int64) ([]
 	var text []byte
 	switch rb.viaAPI {
 	case "blue":
-		u := rb.boRun + "steps/" + url.PathEscape(s.ID) + "/log/"
-		if maxBytes > 0 {
-			// Ask for a little more than needed: stripping console notes shrinks the text.
-			u += "?thresholdInKB=" + strconv.FormatInt(maxBytes/1024+2, 10)
-		} else {
-			u += "?start=0"
+		base := rb.boRun + "steps/" + url.PathEscape(s.ID) + "/log/"
+		if maxBytes <= 0 {
+			body, _, err := rb.c.get(ctx, base+"?start=0", restMaxJSONSize)
+			if err != nil {
+				return nil, err
+			}
+			text = StripConsoleNotes(body)
+			break
 		}
-		body, _, err := rb.c.get(ctx, u, restMaxJSONSize)
-		if err != nil {
-			return nil, err
+		// Blue Ocean sends the last thresholdInKB KiB of the raw log. Ask for a little more
+		// than needed, and more again while stripping console notes left too little of a log
+		// that has more (X-Text-Delivered < X-Text-Size).
+		kb := maxBytes/1024 + 2
+		for attempt := 0; ; attempt++ {
+			body, hdr, err := rb.c.get(ctx, base+"?thresholdInKB="+strconv.FormatInt(kb, 10), restMaxJSONSize)
+			if err != nil {
+				return nil, err
+			}
+			text = StripConsoleNotes(body)
+			size, err1 := strconv.ParseInt(hdr.Get("X-Text-Size"), 10, 64)
+			delivered, err2 := strconv.ParseInt(hdr.Get("X-Text-Delivered"), 10, 64)
+			if int64(len(text)) >= maxBytes || err1 != nil || err2 != nil || delivered >= size || attempt >= 3 {
+				break
+			}
+			kb *= 4
 		}
-		text = StripConsoleNotes(body)
 	case "wfapi":
 		u := rb.url + "execution/node/" + url.PathEscape(s.ID) + "/wfapi/log"
 		var l wfLog

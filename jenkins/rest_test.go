@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -237,6 +238,16 @@ func TestWalkRESTSourceBelowRoot(t *testing.T) {
 	assert.Equal(t, "tvm/main", res[0].Build.Job)
 	assert.Equal(t, "main", res[0].Build.Branch)
 
+	// Include narrows the walk before anything is read.
+	var seen []string
+	res = walkAll(t, srv.URL+"/", WalkOptions{Include: func(r BuildRef) bool {
+		seen = append(seen, r.Job)
+		return r.Job == "tvm/main"
+	}})
+	require.Len(t, res, 2)
+	assert.ElementsMatch(t, []string{"legacy", "tvm/PR-10", "tvm/feature%2Ffoo", "tvm/main", "tvm/main"}, seen)
+	assert.Equal(t, 0, f.hitCount("/job/tvm/job/PR-10/3/api/json"))
+
 	// One build URL: read without listing anything.
 	res = walkAll(t, srv.URL+"/job/tvm/job/PR-10/3/", WalkOptions{})
 	require.Len(t, res, 1)
@@ -282,6 +293,34 @@ func TestWalkRESTStepLogTail(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "+ make test\nFAILED tests/test_ops.py::test_conv\nerror: exit 2\n", string(all))
 	assert.Equal(t, "start=0", gotQuery)
+}
+
+// TestRESTStepLogTailGrows: when console notes take most of the tail Blue Ocean sent and the
+// log has more, a larger tail is asked for.
+func TestRESTStepLogTailGrows(t *testing.T) {
+	note := "\x1b[8mha:" + strings.Repeat("A", 3000) + "\x1b[0m"
+	full := strings.Repeat("early line\n", 500) + note + "last line\n"
+	var queries []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		queries = append(queries, r.URL.RawQuery)
+		kb, err := strconv.Atoi(r.URL.Query().Get("thresholdInKB"))
+		require.NoError(t, err)
+		off := max(0, len(full)-kb*1024)
+		w.Header().Set("X-Text-Size", strconv.Itoa(len(full)))
+		w.Header().Set("X-Text-Delivered", strconv.Itoa(len(full)-off))
+		fmt.Fprint(w, full[off:])
+	}))
+	defer srv.Close()
+	src, err := parseRESTSource(srv.URL + "/")
+	require.NoError(t, err)
+	c, err := newRESTClient(src.root, WalkOptions{})
+	require.NoError(t, err)
+	rb := &remoteBuild{c: c, url: srv.URL + "/job/j/1/", boRun: srv.URL + "/blue/rest/organizations/jenkins/pipelines/j/runs/1/", viaAPI: "blue"}
+	text, err := rb.stepLog(context.Background(), &Step{ID: "7"}, 2100)
+	require.NoError(t, err)
+	assert.Len(t, text, 2100)
+	assert.True(t, strings.HasSuffix(string(text), "early line\nlast line\n"))
+	assert.Equal(t, []string{"thresholdInKB=4", "thresholdInKB=16"}, queries)
 }
 
 func TestWalkRESTAuth(t *testing.T) {
