@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Reading a live controller over its REST APIs (JENKINS_FORMATS.md §12). The classic remote
@@ -21,7 +22,7 @@ import (
 // What a build read this way holds, against the disk reader:
 //   - Job, Number, Result, Completed, Duration, Causes, Parameters, Tests: as on disk (a replay's
 //     original number is parsed from "Replayed #N"; RemoteCause gives its address only).
-//   - Start: Blue Ocean's run start (build.xml's startTime); without it the scheduled time.
+//   - Start: Blue Ocean's or wfapi's run start (build.xml's startTime); else the scheduled time.
 //   - Revision, PR: Blue Ocean's commitId is the SCMRevisionAction (for a PR "head" or, merged,
 //     "head+base"); without Blue Ocean a PR's head is BuildData's marked commit, and PR.Target,
 //     source owner/repo/branch are not exported at all. A plain job's is its only BuildData, or
@@ -686,6 +687,9 @@ func (w *restWalker) readWFAPI(ctx context.Context, b *Build, rb *remoteBuild) e
 		return nil
 	case err != nil:
 		return err
+	}
+	if run.StartTimeMillis > 0 {
+		b.Start = time.UnixMilli(run.StartTimeMillis).UTC() // the run's start, as build.xml's startTime
 	}
 	for _, stage := range run.Stages {
 		su := b.URL + "execution/node/" + url.PathEscape(stage.ID) + "/wfapi/describe"

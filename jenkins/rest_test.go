@@ -466,6 +466,7 @@ func TestWalkRESTWFAPI(t *testing.T) {
 	assert.Equal(t, "f00dfeed", b.Revision)
 	assert.Equal(t, "master", b.Branch)
 	assert.Equal(t, "cd", b.Job)
+	assert.Equal(t, time.UnixMilli(1414318349569).UTC(), b.Start, "the recorded run's startTimeMillis")
 	assert.Equal(t, 1, f.hitCount("/blue/rest/organizations/jenkins/"), "Blue Ocean is probed once")
 
 	// The recorded stage "Deploy" (node 9: input, checkpoint, sh, archive, echo) is served as
