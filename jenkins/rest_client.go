@@ -225,8 +225,9 @@ func (c *restClient) once(ctx context.Context, u string, limit int64) ([]byte, h
 	ctx, cancel := context.WithTimeout(ctx, restTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	shown := shortURL(u)
 	if err != nil {
-		return nil, nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, nil, fmt.Errorf("GET %s: %w", shown, err)
 	}
 	if c.auth && req.URL.Scheme+"://"+req.URL.Host == c.host {
 		req.SetBasicAuth(c.user, c.pass)
@@ -234,7 +235,7 @@ func (c *restClient) once(ctx context.Context, u string, limit int64) ([]byte, h
 	req.Header.Set("Accept", "application/json, text/plain;q=0.9, */*;q=0.1")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		err = fmt.Errorf("GET %s: %w", u, unwrapURLError(err))
+		err = fmt.Errorf("GET %s: %w", shown, unwrapURLError(err))
 		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			var ne net.Error
 			if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) {
@@ -246,7 +247,7 @@ func (c *restClient) once(ctx context.Context, u string, limit int64) ([]byte, h
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusPartialContent {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // keep the connection reusable
-		he := &HTTPError{URL: u, Status: resp.StatusCode}
+		he := &HTTPError{URL: shown, Status: resp.StatusCode}
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 			if c.auth {
@@ -261,12 +262,21 @@ func (c *restClient) once(ctx context.Context, u string, limit int64) ([]byte, h
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, nil, &retryAfter{err: fmt.Errorf("GET %s: reading the answer: %w", u, err)}
+		return nil, nil, &retryAfter{err: fmt.Errorf("GET %s: reading the answer: %w", shown, err)}
 	}
 	if int64(len(body)) > limit {
-		return nil, nil, fmt.Errorf("GET %s: answer larger than %d bytes", u, limit)
+		return nil, nil, fmt.Errorf("GET %s: answer larger than %d bytes", shown, limit)
 	}
 	return body, resp.Header, nil
+}
+
+// shortURL drops the tree= query from a URL shown in a message: long, and not what a reader
+// needs to find the resource.
+func shortURL(u string) string {
+	if i := strings.Index(u, "?tree="); i >= 0 {
+		return u[:i]
+	}
+	return u
 }
 
 // unwrapURLError drops *url.Error's own "Get URL:" prefix, which the caller already writes.
@@ -298,7 +308,7 @@ func (c *restClient) getJSON(ctx context.Context, u string, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: not the JSON expected: %w", u, err)
+		return fmt.Errorf("GET %s: not the JSON expected: %w", shortURL(u), err)
 	}
 	return nil
 }

@@ -836,5 +836,5 @@ func prHead(commitID string) (head, base string) {
 
 // restErrorf names a URL in a decoding error.
 func restErrorf(u string, err error) error {
-	return fmt.Errorf("GET %s: not the JSON expected: %w", u, err)
+	return fmt.Errorf("GET %s: not the JSON expected: %w", shortURL(u), err)
 }

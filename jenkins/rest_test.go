@@ -426,6 +426,16 @@ func TestRESTRetriesThen5xxOr429Succeeds(t *testing.T) {
 	require.NoError(t, res[0].Err)
 	assert.Equal(t, 3, f.hitCount("/job/tvm/job/main/1/api/json"))
 
+	// A controller that is not there: retried, then named.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+	res = walkAll(t, deadURL+"/job/x/", WalkOptions{})
+	require.Len(t, res, 1)
+	require.Error(t, res[0].Err)
+	assert.Contains(t, res[0].Err.Error(), "listing "+deadURL+"/job/x/: GET "+deadURL+"/job/x/api/json: ")
+	assert.Contains(t, res[0].Err.Error(), "after 4 attempts")
+
 	// 404 is an answer, not retried.
 	res = walkAll(t, srv.URL+"/job/tvm/job/main/99/", WalkOptions{})
 	require.Error(t, res[0].Err)
