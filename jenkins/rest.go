@@ -1,6 +1,7 @@
 package jenkins
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -761,4 +762,36 @@ func (rb *remoteBuild) stepLog(ctx context.Context, s *Step, maxBytes int64) ([]
 		text = text[int64(len(text))-maxBytes:]
 	}
 	return text, nil
+}
+
+// buildLog returns the last maxBytes (all if maxBytes <= 0) of a remote build's whole console
+// log, console notes stripped and, when cut, starting at the next full line: the place a failure
+// outside any step is told. It reads only the tail: the classic progressiveText endpoint says
+// the log's size (X-Text-Size) when asked to start past its end, then sends from an offset.
+// (For StepLogs.BuildLog on main: a build with URL set is read here.)
+func (rb *remoteBuild) buildLog(ctx context.Context, maxBytes int64) ([]byte, error) {
+	base := rb.url + "logText/progressiveText"
+	start := int64(0)
+	if maxBytes > 0 {
+		_, hdr, err := rb.c.get(ctx, base+"?start="+strconv.FormatInt(1<<62, 10), 1<<20)
+		if err != nil {
+			return nil, err
+		}
+		size, err := strconv.ParseInt(hdr.Get("X-Text-Size"), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("GET %s: no X-Text-Size header giving the log's size", base)
+		}
+		// One byte early: the line the tail starts in is dropped unless the tail starts one.
+		start = max(0, size-maxBytes-1)
+	}
+	body, _, err := rb.c.get(ctx, base+"?start="+strconv.FormatInt(start, 10), restMaxJSONSize)
+	if err != nil {
+		return nil, err
+	}
+	if start > 0 {
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			body = body[i+1:]
+		}
+	}
+	return StripConsoleNotes(body), nil
 }

@@ -839,3 +839,40 @@ func TestBOStagePathsNested(t *testing.T) {
 	assert.Equal(t, []string{"Cleanup"}, paths["41"])
 	assert.Equal(t, []string{"loop"}, paths["50"], "a cyclic graph does not loop")
 }
+
+// TestRESTBuildLogTail reads the end of a build's console: the size first, then the tail only.
+func TestRESTBuildLogTail(t *testing.T) {
+	full := "Started by user bob\n" + strings.Repeat("x", 5000) + "\n\x1b[8mha:AAAA\x1b[0m[Pipeline] End of Pipeline\nERROR: script returned exit code 2\nFinished: FAILURE\n"
+	var starts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		require.Equal(t, "/job/j/1/logText/progressiveText", r.URL.Path)
+		starts = append(starts, r.URL.Query().Get("start"))
+		start, err := strconv.ParseInt(r.URL.Query().Get("start"), 10, 64)
+		require.NoError(t, err)
+		w.Header().Set("X-Text-Size", strconv.Itoa(len(full)))
+		if start < int64(len(full)) {
+			fmt.Fprint(w, full[start:])
+		}
+	}))
+	defer srv.Close()
+	src, err := parseRESTSource(srv.URL + "/")
+	require.NoError(t, err)
+	c, err := newRESTClient(src.root, WalkOptions{})
+	require.NoError(t, err)
+	rb := &remoteBuild{c: c, url: srv.URL + "/job/j/1/"}
+
+	// 95 bytes: the last three lines, the first with its console note.
+	tail, err := rb.buildLog(context.Background(), 95)
+	require.NoError(t, err)
+	assert.Equal(t, "[Pipeline] End of Pipeline\nERROR: script returned exit code 2\nFinished: FAILURE\n", string(tail))
+	assert.Equal(t, []string{"4611686018427387904", fmt.Sprint(len(full) - 96)}, starts)
+
+	tail, err = rb.buildLog(context.Background(), 70)
+	require.NoError(t, err)
+	assert.Equal(t, "ERROR: script returned exit code 2\nFinished: FAILURE\n", string(tail), "a cut line is dropped")
+
+	all, err := rb.buildLog(context.Background(), 0)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(all), "Started by user bob\n"))
+	assert.NotContains(t, string(all), "ha:AAAA")
+}
