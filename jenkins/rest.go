@@ -266,6 +266,10 @@ func (w *restWalker) findBuilds(ctx context.Context, workers int) ([]BuildRef, [
 				addJob(cn, child.Class, child.AllBuilds)
 			}
 			if child.Jobs != nil {
+				if len(cn) > maxItemDepth {
+					fail(fmt.Errorf("listing %s: folders nested more than %d deep; not walked further", w.src.itemURL(cn), maxItemDepth))
+					continue
+				}
 				wg.Add(1)
 				go visit(cn)
 			}

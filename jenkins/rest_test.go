@@ -876,3 +876,21 @@ func TestRESTBuildLogTail(t *testing.T) {
 	assert.True(t, strings.HasPrefix(string(all), "Started by user bob\n"))
 	assert.NotContains(t, string(all), "ha:AAAA")
 }
+
+// TestWalkRESTEndlessFolders: a server answering every folder with another folder (a proxy
+// gone wrong) costs a bounded number of requests and an error, not an endless walk.
+func TestWalkRESTEndlessFolders(t *testing.T) {
+	var n int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		fmt.Fprint(w, `{"_class":"com.cloudbees.hudson.plugins.folder.Folder","jobs":[{"name":"f","_class":"com.cloudbees.hudson.plugins.folder.Folder","jobs":[]}]}`)
+	}))
+	defer srv.Close()
+	res := walkAll(t, srv.URL+"/", WalkOptions{})
+	require.Len(t, res, 1)
+	assert.Contains(t, res[0].Err.Error(), "nested more than 64 deep")
+	assert.LessOrEqual(t, n, maxItemDepth+1)
+}
