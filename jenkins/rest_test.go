@@ -894,3 +894,31 @@ func TestWalkRESTEndlessFolders(t *testing.T) {
 	assert.Contains(t, res[0].Err.Error(), "nested more than 64 deep")
 	assert.LessOrEqual(t, n, maxItemDepth+1)
 }
+
+func TestRESTStatusMaps(t *testing.T) {
+	for _, tc := range []struct {
+		result, state string
+		want          Status
+	}{
+		{"SUCCESS", "FINISHED", StatusSuccess},
+		{"UNSTABLE", "FINISHED", StatusSuccess},
+		{"FAILURE", "FINISHED", StatusFailure},
+		{"ABORTED", "FINISHED", StatusAborted},
+		{"NOT_BUILT", "FINISHED", StatusNotExecuted},
+		{"UNKNOWN", "SKIPPED", StatusNotExecuted},
+		{"UNKNOWN", "NOT_BUILT", StatusNotExecuted},
+		{"UNKNOWN", "RUNNING", StatusUnknown},
+		{"SUCCESS", "PAUSED", StatusUnknown},
+		{"", "QUEUED", StatusUnknown},
+		{"UNKNOWN", "FINISHED", StatusUnknown},
+		{"", "", StatusUnknown},
+	} {
+		assert.Equal(t, tc.want, boStepStatus(tc.result, tc.state), "%s/%s", tc.result, tc.state)
+	}
+	for in, want := range map[string]Status{
+		"SUCCESS": StatusSuccess, "UNSTABLE": StatusSuccess, "FAILED": StatusFailure, "ABORTED": StatusAborted,
+		"NOT_EXECUTED": StatusNotExecuted, "IN_PROGRESS": StatusUnknown, "PAUSED_PENDING_INPUT": StatusUnknown, "": StatusUnknown,
+	} {
+		assert.Equal(t, want, wfStepStatus(in), in)
+	}
+}
