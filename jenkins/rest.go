@@ -697,6 +697,10 @@ func (w *restWalker) readWFAPI(ctx context.Context, b *Build, rb *remoteBuild) e
 		b.Start = time.UnixMilli(run.StartTimeMillis).UTC() // the run's start, as build.xml's startTime
 	}
 	for _, stage := range run.Stages {
+		if stage.ID == "" {
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: stage %q has no id; its steps were not read", u, stage.Name))
+			continue
+		}
 		su := b.URL + "execution/node/" + url.PathEscape(stage.ID) + "/wfapi/describe"
 		var sn wfNode
 		if err := w.c.getJSON(ctx, su, &sn); err != nil {

@@ -494,6 +494,18 @@ func TestWalkRESTWFAPI(t *testing.T) {
 	assert.Equal(t, "./deploy.sh staging", last.Script)
 	assert.Nil(t, last.Node, "wfapi does not say where a step ran")
 
+	// A recorded run whose stages carry no id (the UI tests' trimmed job history): each is a
+	// problem naming the URL, not a request for node "".
+	hist, err := os.ReadFile(logsRealDir(t, "jenkinsci__pipeline-stage-view-plugin/model/runs_stage_grouped/getModelData/01_rest_api_jobHistory.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(hist, &list))
+	f.routes["/job/cd/3/wfapi/describe"] = list[0]
+	res = walkAll(t, srv.URL+"/job/cd/3/", WalkOptions{})
+	require.NoError(t, res[0].Err)
+	require.Len(t, res[0].Build.Problems, 3)
+	assert.Contains(t, res[0].Build.Problems[0], srv.URL+`/job/cd/3/wfapi/describe: stage "Build" has no id`)
+	assert.Zero(t, f.hitCount("/job/cd/3/execution/node//wfapi/describe"))
+
 	logs := NewStepLogs(1)
 	text, err := logs.StepLog(b, &last, 0)
 	require.NoError(t, err)
@@ -921,4 +933,40 @@ func TestRESTStatusMaps(t *testing.T) {
 	} {
 		assert.Equal(t, want, wfStepStatus(in), in)
 	}
+}
+
+// TestWFAPIRecordedRuns decodes every recorded wfapi run list of pipeline-stage-view's UI tests
+// (failed, unstable, in-progress, paused, checkpointed runs) as the run descriptions they are.
+func TestWFAPIRecordedRuns(t *testing.T) {
+	dir := logsRealDir(t, "jenkinsci__pipeline-stage-view-plugin/model/runs_stage_grouped/getModelData")
+	files, err := filepath.Glob(filepath.Join(dir, "*_rest_api_*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	runs, stages, noID := 0, 0, 0
+	statuses := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var list []json.RawMessage
+		require.NoError(t, json.Unmarshal(data, &list), f)
+		for _, raw := range list {
+			run, err := decodeWFNode(raw)
+			require.NoError(t, err, f)
+			runs++
+			assert.Positive(t, run.StartTimeMillis, f)
+			statuses[run.Status] = true
+			for _, s := range run.Stages {
+				stages++
+				if s.ID == "" {
+					noID++ // the UI tests' hand-trimmed job histories drop the ids
+				}
+				assert.NotEmpty(t, s.Name, f)
+				// Every stage status maps to a step status the contract knows.
+				assert.Contains(t, []Status{StatusSuccess, StatusFailure, StatusAborted, StatusNotExecuted, StatusUnknown}, wfStepStatus(s.Status))
+			}
+		}
+	}
+	t.Logf("%d files, %d runs, %d stages (%d without id), run statuses %v", len(files), runs, stages, noID, statuses)
+	assert.Less(t, noID, stages)
+	assert.True(t, statuses["FAILED"] && statuses["IN_PROGRESS"], "the corpus has failed and running runs")
 }
