@@ -970,3 +970,35 @@ func TestWFAPIRecordedRuns(t *testing.T) {
 	assert.Less(t, noID, stages)
 	assert.True(t, statuses["FAILED"] && statuses["IN_PROGRESS"], "the corpus has failed and running runs")
 }
+
+// TestBORecordedNodes decodes every recorded Blue Ocean /nodes/ answer of the dashboard's tests
+// and gives each node a path.
+func TestBORecordedNodes(t *testing.T) {
+	dir := logsRealDir(t, "jenkinsci__blueocean-plugin/blueocean-dashboard/src/test/json/pipeline-graph-converter")
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	total := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		nodes, err := decodeBONodes(data)
+		require.NoError(t, err, f)
+		paths := boStagePaths(nodes)
+		for _, n := range nodes {
+			total++
+			p, ok := paths[n.ID]
+			require.True(t, ok, "%s: node %s", f, n.ID)
+			if !strings.HasSuffix(n.ID, "-synthetic") {
+				assert.Equal(t, n.DisplayName, p[len(p)-1], "%s: node %s ends its own path", f, n.ID)
+			}
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "ends-with-parallel.json"))
+	require.NoError(t, err)
+	nodes, err := decodeBONodes(data)
+	require.NoError(t, err)
+	assert.Equal(t, map[string][]string{"3": {"Build"}, "9": {"Test"}, "12": {"Test", "Firefox"}, "13": {"Test", "Chrome"}},
+		boStagePaths(nodes))
+	t.Logf("%d files, %d nodes", len(files), total)
+}
