@@ -26,7 +26,8 @@ type WalkOptions struct {
 	// Walk reads no environment itself.
 	Credentials *Credentials
 	// HTTPClient, when set, makes the requests to a URL source (its redirect policy is wrapped
-	// so that credentials never leave the controller's host). Nil means a keep-alive client.
+	// so that credentials never leave the controller's host). Nil means a keep-alive client
+	// that, like any Go program, honours HTTPS_PROXY / NO_PROXY (never for loopback).
 	HTTPClient *http.Client
 }
 
