@@ -41,9 +41,9 @@ type WalkResult struct {
 
 // Walk reads every build below root (a JENKINS_HOME, a folder, a job, a branch or one build
 // directory; or the URL of a controller, folder, job or build, read over the REST APIs with
-// opts.Credentials: see walkREST) and calls fn once per build, in FindBuilds' deterministic order (job, then
-// number), whatever order the parallel readers finish in. Parts of the tree that could not be
-// listed are passed to fn first, as results with only Err set.
+// opts.Credentials: see rest.go) and calls fn once per build, in FindBuilds' deterministic
+// order (job, then number), whatever order the parallel readers finish in. Parts of the tree
+// that could not be listed are passed to fn first, as results with only Err set.
 //
 // At most a few builds per worker are held in memory at once, so a walk of a large home runs
 // in bounded memory. Walk stops early when fn returns an error (returning it) or ctx ends.
