@@ -40,6 +40,7 @@ const (
 	LayoutNone    Layout = "none"     // no <execution>, or no node files: failed before the first step
 	LayoutPerNode Layout = "per-node" // <storageDir>/N.xml, one Tag per file
 	LayoutBulk    Layout = "bulk"     // <storageDir>/flowNodeStore.xml
+	LayoutREST    Layout = "rest"     // read from a live controller's REST APIs: no flow-node files
 )
 
 // Build is one Pipeline run as read from its build directory.
@@ -85,6 +86,12 @@ type Build struct {
 	// Problems lists what could not be read without making the whole build unreadable
 	// (a corrupt node file, a cycle in the graph, a missing log): each names the file.
 	Problems []string
+
+	// URL is the build's web address when it was read from a controller over its REST API
+	// (a URL source; Dir is then the same URL); empty for a build read from a directory.
+	URL string
+	// remote lets StepLogs fetch the step logs of a build read over REST.
+	remote *remoteBuild
 }
 
 // PullRequest is the pull-request identity of a multibranch PR build (SCMRevisionAction).

@@ -3,6 +3,7 @@ package jenkins
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +42,16 @@ func NewStepLogs(maxOpen int) *StepLogs {
 
 // StepLog returns the last maxBytes (all if maxBytes <= 0) of the text step s of build b wrote,
 // console notes stripped, reading only those bytes of the build's log.
+//
+// A build read over REST (Build.URL set by Walk) has its step's log fetched from the
+// controller: only the tail when maxBytes > 0.
 func (c *StepLogs) StepLog(b *Build, s *Step, maxBytes int64) ([]byte, error) {
+	if b.URL != "" {
+		if b.remote == nil {
+			return nil, fmt.Errorf("%s: step %s: a build read over REST keeps its connection only when read by Walk", b.URL, s.ID)
+		}
+		return b.remote.stepLog(context.Background(), s, maxBytes)
+	}
 	o := c.acquire(b.Dir)
 	defer c.release(o)
 	if o.err != nil {

@@ -3,13 +3,15 @@ package jenkins
 import (
 	"context"
 	"errors"
+	"net/http"
 	"runtime"
 	"sync"
 )
 
 // WalkOptions tunes Walk.
 type WalkOptions struct {
-	// Workers is how many builds are read at once; 0 means one per CPU.
+	// Workers is how many builds are read at once; 0 means one per CPU (8 for a URL source,
+	// whose readers wait on the network).
 	Workers int
 	// Include, when set, is asked about every build found before it is read: a cheap way to
 	// narrow a walk (by job, say) without parsing what is left out.
@@ -19,6 +21,14 @@ type WalkOptions struct {
 	// SkipNonPipeline drops builds that are not Pipeline runs (freestyle, matrix…) silently
 	// instead of reporting them as errors.
 	SkipNonPipeline bool
+
+	// Credentials authenticate to a URL source (see CredentialsFromEnv); nil means anonymous.
+	// Walk reads no environment itself.
+	Credentials *Credentials
+	// HTTPClient, when set, makes the requests to a URL source (its redirect policy is wrapped
+	// so that credentials never leave the controller's host). Nil means a keep-alive client
+	// that, like any Go program, honours HTTPS_PROXY / NO_PROXY (never for loopback).
+	HTTPClient *http.Client
 }
 
 // WalkResult is one build found by Walk: either Build is set (possibly with Problems), or Err
@@ -30,13 +40,17 @@ type WalkResult struct {
 }
 
 // Walk reads every build below root (a JENKINS_HOME, a folder, a job, a branch or one build
-// directory) and calls fn once per build, in FindBuilds' deterministic order (job, then
-// number), whatever order the parallel readers finish in. Parts of the tree that could not be
-// listed are passed to fn first, as results with only Err set.
+// directory; or the URL of a controller, folder, job or build, read over the REST APIs with
+// opts.Credentials: see rest.go) and calls fn once per build, in FindBuilds' deterministic
+// order (job, then number), whatever order the parallel readers finish in. Parts of the tree
+// that could not be listed are passed to fn first, as results with only Err set.
 //
 // At most a few builds per worker are held in memory at once, so a walk of a large home runs
 // in bounded memory. Walk stops early when fn returns an error (returning it) or ctx ends.
 func Walk(ctx context.Context, root string, opts WalkOptions, fn func(WalkResult) error) error {
+	if IsURLSource(root) {
+		return walkREST(ctx, root, opts, fn)
+	}
 	refs, errs := FindBuilds(root)
 	for _, err := range errs {
 		if err := fn(WalkResult{Err: err}); err != nil {

@@ -22,7 +22,8 @@ func runSteps(e *env, args []string) error {
 	workers := fs.Int("workers", 0, "builds read in parallel (default: one per CPU)")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: cidiff steps SOURCE... [--format text|json]")
-		fmt.Fprintln(e.stderr, "\nSOURCE is a JENKINS_HOME or any directory below it: a folder, a job, a branch, one build.")
+		fmt.Fprintln(e.stderr, "\nSOURCE is a JENKINS_HOME or any directory below it: a folder, a job, a branch, one build;")
+		fmt.Fprintln(e.stderr, "or a Jenkins URL (controller, folder, job or build), read with JENKINS_USER + JENKINS_TOKEN or ~/.netrc.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -38,7 +39,19 @@ func runSteps(e *env, args []string) error {
 	if len(sources) == 0 {
 		return usageErrorf("no SOURCE given (a JENKINS_HOME or a directory below it)")
 	}
+	var creds *jenkins.Credentials
 	for _, src := range sources {
+		if jenkins.IsURLSource(src) {
+			if err := jenkins.CheckURLSource(src); err != nil {
+				return usageErrorf("%v", err)
+			}
+			c, err := jenkins.CredentialsFromEnv(e.getenv)
+			if err != nil {
+				return usageErrorf("SOURCE %s: %v", src, err)
+			}
+			creds = c
+			continue
+		}
 		if _, err := os.Stat(src); err != nil {
 			return usageErrorf("SOURCE %s: %v", src, err)
 		}
@@ -55,6 +68,7 @@ func runSteps(e *env, args []string) error {
 			Workers:         *workers,
 			SkipNonPipeline: true,
 			Progress:        progress.update,
+			Credentials:     creds,
 		}, func(r jenkins.WalkResult) error {
 			if r.Err != nil {
 				failed++
