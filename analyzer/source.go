@@ -13,10 +13,12 @@ type SourceOptions struct {
 	Workers int
 	// Progress, when set, is told how far the reading of each side has come.
 	Progress func(side Side, done, total int)
+	// Credentials log in to a source that is a Jenkins URL (jenkins.CredentialsFromEnv).
+	Credentials *jenkins.Credentials
 }
 
-// Compare reads every build below the production and the staging source (each a JENKINS_HOME
-// or a directory below one) and compares them (CompareBuilds). This is the one call a program
+// Compare reads every build below the production and the staging source (each a JENKINS_HOME,
+// a directory below one, or a Jenkins URL) and compares them (CompareBuilds). This is the one call a program
 // needs:
 //
 //	cmp, err := analyzer.Compare(ctx, "/srv/prod-home", "/srv/staging-home", analyzer.Options{
@@ -49,7 +51,7 @@ func Compare(ctx context.Context, prodSource, stagingSource string, opts Options
 func ReadSource(ctx context.Context, side Side, source string, src SourceOptions) ([]*jenkins.Build, []InputError, error) {
 	var builds []*jenkins.Build
 	var errs []InputError
-	wo := jenkins.WalkOptions{Workers: src.Workers, SkipNonPipeline: true}
+	wo := jenkins.WalkOptions{Workers: src.Workers, SkipNonPipeline: true, Credentials: src.Credentials}
 	if src.Progress != nil {
 		wo.Progress = func(done, total int) { src.Progress(side, done, total) }
 	}

@@ -114,6 +114,12 @@ func (c *StepLogs) Close() error {
 // BuildLog returns the last maxBytes of build b's whole console log, console notes stripped:
 // the place a failure outside any step (no node for a label, a script approval) is told.
 func (c *StepLogs) BuildLog(b *Build, maxBytes int64) ([]byte, error) {
+	if b.URL != "" {
+		if b.remote == nil {
+			return nil, fmt.Errorf("%s: a build read over REST keeps its connection only when read by Walk", b.URL)
+		}
+		return b.remote.buildLog(context.Background(), maxBytes)
+	}
 	return readLogTail(filepath.Join(b.Dir, "log"), maxBytes)
 }
 

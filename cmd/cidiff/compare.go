@@ -12,6 +12,7 @@ import (
 
 	"github.com/cidiff/cidiff/analyzer"
 	"github.com/cidiff/cidiff/analyzer/store"
+	"github.com/cidiff/cidiff/jenkins"
 	"github.com/cidiff/cidiff/report"
 )
 
@@ -72,12 +73,17 @@ func runCompare(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var creds *jenkins.Credentials
 	for _, s := range []struct{ flag, path string }{{"--prod", f.prod}, {"--staging", f.staging}} {
 		if s.path == "" {
 			return usageErrorf("%s SOURCE is required", s.flag)
 		}
-		if _, err := os.Stat(s.path); err != nil {
-			return usageErrorf("%s %s: %v", s.flag, s.path, err)
+		c, err := checkSource(e, s.flag, s.path)
+		if err != nil {
+			return err
+		}
+		if c != nil {
+			creds = c
 		}
 	}
 	if f.output != "" {
@@ -97,8 +103,9 @@ func runCompare(e *env, args []string) error {
 
 	prog := newProgress(e, "reading builds")
 	cmp, err := analyzer.Compare(context.Background(), f.prod, f.staging, opts, analyzer.SourceOptions{
-		Workers:  f.workers,
-		Progress: func(side analyzer.Side, done, total int) { prog.update(done, total) },
+		Workers:     f.workers,
+		Credentials: creds,
+		Progress:    func(side analyzer.Side, done, total int) { prog.update(done, total) },
 	})
 	prog.done()
 	if err != nil {

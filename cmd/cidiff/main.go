@@ -12,6 +12,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/cidiff/cidiff/jenkins"
 )
 
 // Exit codes (CONTRACT.md, all subcommands).
@@ -132,4 +134,25 @@ func checkFormat(got string, allowed ...string) error {
 		}
 	}
 	return usageErrorf("--format %q: must be one of %s", got, strings.Join(allowed, ", "))
+}
+
+// checkSource validates a SOURCE argument: an existing directory, or a Jenkins base URL whose
+// credentials come from the environment (JENKINS_USER + JENKINS_TOKEN, or a netrc file), never
+// from the command line. It returns the credentials for a URL (nil for a directory or an
+// anonymous controller).
+func checkSource(e *env, what, src string) (*jenkins.Credentials, error) {
+	if jenkins.IsURLSource(src) {
+		if err := jenkins.CheckURLSource(src); err != nil {
+			return nil, usageErrorf("%s: %v", what, err)
+		}
+		c, err := jenkins.CredentialsFromEnv(e.getenv)
+		if err != nil {
+			return nil, usageErrorf("%s %s: %v", what, src, err)
+		}
+		return c, nil
+	}
+	if _, err := os.Stat(src); err != nil {
+		return nil, usageErrorf("%s %s: %v", what, src, err)
+	}
+	return nil, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/pflag"
 
@@ -41,19 +40,12 @@ func runSteps(e *env, args []string) error {
 	}
 	var creds *jenkins.Credentials
 	for _, src := range sources {
-		if jenkins.IsURLSource(src) {
-			if err := jenkins.CheckURLSource(src); err != nil {
-				return usageErrorf("%v", err)
-			}
-			c, err := jenkins.CredentialsFromEnv(e.getenv)
-			if err != nil {
-				return usageErrorf("SOURCE %s: %v", src, err)
-			}
-			creds = c
-			continue
+		c, err := checkSource(e, "SOURCE", src)
+		if err != nil {
+			return err
 		}
-		if _, err := os.Stat(src); err != nil {
-			return usageErrorf("SOURCE %s: %v", src, err)
+		if c != nil {
+			creds = c
 		}
 	}
 
