@@ -116,7 +116,7 @@ func buildJSON(dir string, b *jenkins.Build, err error) stepsBuildJSON {
 	for _, s := range b.Steps {
 		sj := stepJSON{
 			ID: s.ID, Kind: s.Kind, Stage: s.StagePath(), Label: s.Label, Status: string(s.Status),
-			ExitCode: s.ExitCode, Node: s.Node, Error: s.Error, Start: rfc3339(s.Start),
+			ExitCode: s.ExitCode, Node: s.Node, Error: Redact(s.Error), Start: rfc3339(s.Start),
 			Duration: s.Duration.Milliseconds(),
 		}
 		for _, c := range s.Context {
