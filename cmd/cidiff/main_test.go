@@ -6,6 +6,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // cliResult is what one in-process cidiff invocation printed and returned.
@@ -46,4 +49,21 @@ func TestUsageAndUnknownCommand(t *testing.T) {
 	if r.code != exitUsage || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
 		t.Fatalf("unknown command: code %d, stderr %q", r.code, r.stderr)
 	}
+}
+
+// TestProgressOnlyOnATerminal: long runs show progress on stderr for a person, and stay quiet
+// when stderr is a pipe or a log file.
+func TestProgressOnlyOnATerminal(t *testing.T) {
+	layouts := "../../fixtures/homes/layouts"
+	quiet := runCLI(t, nil, "steps", "--format", "json", layouts)
+	require.Equal(t, exitOK, quiet.code)
+	assert.Empty(t, quiet.stderr)
+
+	var stdout, stderr bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+		getenv: func(string) string { return "" }, isTerminal: func(io.Writer) bool { return true }}
+	require.Equal(t, exitOK, run(e, []string{"steps", "--format", "json", layouts}))
+	assert.Contains(t, stderr.String(), "reading builds: 5/5")
+	assert.True(t, strings.HasSuffix(stderr.String(), "\r\x1b[K"), "the progress line is cleared at the end")
+	assert.Equal(t, quiet.stdout, stdout.String(), "progress never mixes into the output")
 }
