@@ -1,0 +1,266 @@
+package jenkins
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Proof that the fast flow-node reader reads exactly what the careful one does: on every real
+// build and fixture, on every flow-node file, and on fuzzed bytes.
+
+// fastCorpusDirs lists the folders of real builds to compare on: the shared jenkins-real
+// corpus (CIDIFF_SHARED, CIDIFF_JENKINS_REAL, or ../../shared beside the repo) and the repo's
+// fixtures/, each when present.
+func fastCorpusDirs(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, dir := range []string{
+		filepath.Join(os.Getenv("CIDIFF_SHARED"), "jenkins-real"),
+		os.Getenv("CIDIFF_JENKINS_REAL"),
+		"../../shared/jenkins-real",
+		"../fixtures",
+	} {
+		if dir == "" || dir == "jenkins-real" {
+			continue
+		}
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			abs, _ := filepath.Abs(dir)
+			dup := false
+			for _, o := range out {
+				if o == abs {
+					dup = true
+				}
+			}
+			if !dup {
+				out = append(out, abs)
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Skip("no jenkins-real corpus (set CIDIFF_SHARED) and no fixtures/")
+	}
+	return out
+}
+
+// readBothWays reads dir with the careful reader only and with the fast one, and requires
+// the same Build (or error). It returns the files the fast reader declined.
+func readBothWays(t *testing.T, dir string) (careful *Build, declined []string) {
+	t.Helper()
+	careful, errC := readBuild(dir, &readOpts{careful: true})
+	opts := &readOpts{}
+	fast, errF := readBuild(dir, opts)
+	if errC != nil || errF != nil {
+		assert.Equal(t, fmt.Sprint(errC), fmt.Sprint(errF), dir)
+	}
+	assert.Equal(t, careful, fast, dir)
+	return careful, opts.declined
+}
+
+func TestFastEqualsCarefulOnRealBuilds(t *testing.T) {
+	builds, withNodes, declinedFiles := 0, 0, 0
+	for _, root := range fastCorpusDirs(t) {
+		for _, dir := range readerFlowBuilds(t, root) {
+			b, declined := readBothWays(t, dir)
+			builds++
+			if b != nil && b.Layout != LayoutNone {
+				withNodes++
+			}
+			declinedFiles += len(declined)
+			if b != nil && len(b.Problems) == 0 {
+				assert.Empty(t, declined, "%s: the careful reader had no problem, the fast one declined", dir)
+			}
+			for _, d := range declined {
+				t.Logf("declined (careful reader has problems there): %s", d)
+			}
+		}
+	}
+	t.Logf("%d builds (%d with flow nodes) read equal both ways; %d files declined", builds, withNodes, declinedFiles)
+	require.Greater(t, builds, 0)
+}
+
+// TestFastEqualsCarefulPerFile compares the two readers on every flow-node file of the corpus
+// on its own: a file the careful reader reads without a problem must not be declined.
+func TestFastEqualsCarefulPerFile(t *testing.T) {
+	nodeFile := regexp.MustCompile(`/workflow[^/]*/(\d+)\.xml$`)
+	files, bulk, nodes := 0, 0, 0
+	for _, root := range fastCorpusDirs(t) {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			isBulk := d.Name() == "flowNodeStore.xml"
+			m := nodeFile.FindStringSubmatch(filepath.ToSlash(p))
+			if !isBulk && m == nil {
+				return nil
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			files++
+			careful, fast, declined := fastCompareFile(p, data, isBulk, nodeFileID(d.Name()))
+			assert.Equal(t, careful, fast, p)
+			if len(careful.problems) == 0 {
+				assert.Empty(t, declined, "%s: declined a file the careful reader reads cleanly", p)
+			}
+			if isBulk {
+				bulk++
+			}
+			nodes += len(careful.nodes)
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	t.Logf("%d flow-node files (%d bulk stores), %d nodes: equal", files, bulk, nodes)
+}
+
+// fastCompareFile reads one file with both readers.
+func fastCompareFile(name string, data []byte, bulk bool, wantID int) (careful, fast *nodeSet, declined []string) {
+	careful = &nodeSet{nodes: map[int]*flowNode{}}
+	fast = &nodeSet{nodes: map[int]*flowNode{}}
+	opts := &readOpts{}
+	fp := newFastParser()
+	if bulk {
+		careful.readBulk(name, data)
+		fast.readBulkWith(fp, name, data, opts)
+	} else {
+		careful.readNodeFile(name, data, wantID)
+		fast.readNodeFileWith(fp, name, data, wantID, opts)
+	}
+	return careful, fast, opts.declined
+}
+
+// fastFixtureBuilds writes the reader's synthetic builds in every layout.
+func fastFixtureBuilds(t testing.TB) []string {
+	root := t.TempDir()
+	var dirs []string
+	n := 0
+	for _, nodes := range [][]fxN{fxFailingStage(), fxTVMNodes()} {
+		for _, layout := range []fxLayout{fxBulkStore, fxPerNode, fxOldPerNode} {
+			n++
+			sd := ""
+			if layout == fxBulkStore {
+				sd = "workflow-completed"
+			}
+			dirs = append(dirs, fxWriteBuild(t, root, n, fxBuildXML("FAILURE", libraryAndProject, sd), layout, nodes))
+		}
+	}
+	return dirs
+}
+
+func TestFastPathTakenOnSyntheticBuilds(t *testing.T) {
+	for _, dir := range fastFixtureBuilds(t) {
+		b, declined := readBothWays(t, dir)
+		require.NotNil(t, b)
+		assert.Empty(t, b.Problems, dir)
+		assert.Empty(t, declined, "%s: the fast reader declined", dir)
+		assert.NotEmpty(t, b.Steps, dir)
+	}
+}
+
+// fastSeeds are flow-node files in the shapes the corpus shows (JENKINS_FORMATS.md §2, §5,
+// §7), written here rather than copied, plus the edge cases of the lexer.
+func fastSeeds() (bulk, perNode []string) {
+	const prolog11 = "<?xml version='1.1' encoding='UTF-8'?>\n"
+	tvm := fxTVMNodes()
+	stage := fxFailingStage()
+	bulk = []string{
+		fxBulk(stage),
+		fxBulk(tvm[:40]),
+		fxBulk([]fxN{fxFlowStart(), fxEnd(3, 4, []int{2}), fxEnd(4, 3, []int{3}), fxAtom(5, fxSh, 4)}),
+		`<linked-hash-map><entry><string>3</string><Tag><node class="cps.n.StepAtomNode"><parentIds><string>3</string></parentIds><id>3</id><descriptorId>` + fxSh + `</descriptorId></node><actions><wf.a.ErrorAction><error reference="../../../../../entry[1]/Tag/actions/wf.a.ErrorAction/error"/></wf.a.ErrorAction></actions></Tag></entry></linked-hash-map>`,
+		// A chain: entry 3 refers to entry 2, which refers to entry 1.
+		fxBulk([]fxN{
+			fxAtom(3, fxSh, 2, fxAbortExit(7)),
+			fxEnd(4, 3, []int{3}, `<wf.a.ErrorAction><error class="hudson.AbortException" reference="../../../../../entry/Tag/actions/wf.a.ErrorAction/error"/></wf.a.ErrorAction>`),
+			fxEnd(5, 3, []int{4}, `<wf.a.ErrorAction><error reference="../../../../../entry[2]/Tag/actions/wf.a.ErrorAction/error"/></wf.a.ErrorAction>`),
+			fxEnd(6, 3, []int{5}, `<wf.a.ErrorAction><error reference="../../../../../entry[9]/Tag/actions/wf.a.ErrorAction/error"/></wf.a.ErrorAction>`, fxAbortExit(3)),
+		}),
+		`<?xml version="1.1" encoding="UTF-8"?>
+<linked-hash-map>
+  <entry>
+    <string>2</string>
+    <Tag plugin="workflow-support@936.v9fa_77211ca_e1">
+      <node class="org.jenkinsci.plugins.workflow.graph.FlowStartNode" plugin="workflow-api@1336.vee415d95c521">
+        <parentIds/>
+        <id>2</id>
+      </node>
+      <actions>
+        <wf.a.TimingAction><startTime>1736954750662</startTime></wf.a.TimingAction>
+        <BulkFlowNodeStorageTest_-MyAction reference="../../nowhere"/>
+      </actions>
+    </Tag>
+  </entry>
+</linked-hash-map>`,
+		`<linked-hash-map/>`,
+	}
+	perNode = []string{
+		prolog11 + stage[3].tag(false),
+		"<?xml version='1.0' encoding='UTF-8'?>\n" + stage[3].tag(true),
+		prolog11 + stage[4].tag(false),
+		prolog11 + fxStart(4, fxNode, 3, fxWS("", "/var/lib/jenkins/workspace/p"), `<org.jenkinsci.plugins.workflow.support.steps.ExecutorStepExecution_-QueueItemActionImpl><id>12</id></org.jenkinsci.plugins.workflow.support.steps.ExecutorStepExecution_-QueueItemActionImpl>`).tag(false),
+		prolog11 + fxBody(14, fxParallel, 12, fxBranch("one &amp; two"), fxTiming(5)).tag(false),
+		prolog11 + fxAtom(9, fxSh, 8, fxArgs("script", "echo &quot;a&lt;b&gt;&apos; &#x1b;[31m&#65;&#xD800;", "returnStatus", "true"), `<cps.a.ArgumentsActionImpl><arguments><entry><string>label</string><null/></entry><entry><string>x</string><map/></entry><entry><string>cdata</string><string><![CDATA[a<b>&amp;]]> tail</string></entry></arguments></cps.a.ArgumentsActionImpl>`).tag(false),
+		prolog11 + fxAtom(9, fxSh, 8, fxInterrupted("<jenkins.model.CauseOfInterruption_-UserInterruption><user>alice</user></jenkins.model.CauseOfInterruption_-UserInterruption><org.jenkinsci.plugins.workflow.cps.steps.ParallelStep_-FailFastCause><failingBranch>b</failingBranch></org.jenkinsci.plugins.workflow.cps.steps.ParallelStep_-FailFastCause>")).tag(false),
+		prolog11 + fxAtom(9, fxSh, 8, fxError("org.jenkinsci.plugins.workflow.steps.FlowInterruptedException", "", "<result>FAILURE</result>", "<causes class=\"list\"><org.jenkinsci.plugins.workflow.steps.TimeoutStepExecution_-ExceededTimeout><nodeId>8</nodeId></org.jenkinsci.plugins.workflow.steps.TimeoutStepExecution_-ExceededTimeout></causes>")).tag(false),
+		// Per-node reference form (two ErrorActions, the second referring to the first).
+		prolog11 + fxEnd(16, 3, []int{15}, fxError("java.io.IOException", "disk full"), `<wf.a.ErrorAction><error class="java.io.IOException" reference="../../wf.a.ErrorAction/error"/></wf.a.ErrorAction>`).tag(false),
+		// A self reference resolves to nothing; the second ErrorAction is used.
+		prolog11 + fxEnd(16, 3, []int{15}, `<wf.a.ErrorAction><error reference="../../wf.a.ErrorAction/error"/></wf.a.ErrorAction>`, fxError("java.io.IOException", "second")).tag(false),
+		prolog11 + fxAtom(3, fxStage, 2, fxLabel("  build  "), `<org.jenkinsci.plugins.workflow.support.steps.StageStepExecution_-StageActionImpl><stageName>legacy</stageName></org.jenkinsci.plugins.workflow.support.steps.StageStepExecution_-StageActionImpl>`, `<wf.a.NotExecutedNodeAction/>`, "<!-- a comment -->").tag(false),
+		"<Tag><node class='cps.n.StepAtomNode'><parentIds><string> 2 </string><string>3</string></parentIds><id>4</id><startId>x</startId></node></Tag>",
+		"<Tag><node class=\"cps.n.StepEndNode\"><id>+5</id><startId>99999999999999999999</startId></node><actions><wf.a.TimingAction><startTime>-1</startTime></wf.a.TimingAction><wf.a.TimingAction/></actions></Tag>",
+		"<Tag><node class=\"x\"><id>1</id></node><node class=\"y\"><id>2</id></node><actions/><actions><wf.a.BodyInvocationAction/></actions></Tag>",
+		prolog11 + "<Tag>\r\n<node class=\"a\"><id>1</id></node></Tag>",
+		"<Tag><node class=\"a\"><id>1</id></node></Tag><Tag/>",
+		"<Tag><node class=\"a\"><id>1&#X31;</id></node></Tag>",
+		"<Tag><node class=\"a\" reference=\"../x\"><id>1</id></node></Tag>",
+		"<Tag><node class=\"a&amp;b.c\"><id>1</id><descriptorId>d<x>e</x>f</descriptorId></node></Tag>",
+	}
+	return bulk, perNode
+}
+
+// FuzzFastEqualsCareful: on any bytes, as a bulk store and as a per-node file, the fast
+// reader declines or yields exactly the careful reader's nodes and problems.
+func FuzzFastEqualsCareful(f *testing.F) {
+	bulk, perNode := fastSeeds()
+	for _, s := range bulk {
+		f.Add([]byte(s))
+	}
+	for _, s := range perNode {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, isBulk := range []bool{true, false} {
+			careful, fast, declined := fastCompareFile("f.xml", data, isBulk, 0)
+			if len(declined) > 0 {
+				continue // the fast reader fell back: fast is the careful read
+			}
+			if !assert.Equal(t, careful, fast, "bulk=%v", isBulk) {
+				t.FailNow()
+			}
+		}
+	})
+}
+
+// TestFastSeedsEqual runs the seeds without -fuzz and checks the reader does not decline the
+// well-formed ones.
+func TestFastSeedsEqual(t *testing.T) {
+	bulk, perNode := fastSeeds()
+	for i, s := range append(bulk, perNode...) {
+		isBulk := i < len(bulk)
+		careful, fast, declined := fastCompareFile("f.xml", []byte(s), isBulk, 0)
+		assert.Equal(t, careful, fast, "seed %d", i)
+		if len(careful.problems) == 0 && !strings.Contains(s, "\r") && !strings.Contains(s, "&#X") &&
+			!strings.Contains(s, "reference=\"../x\"") && !strings.HasSuffix(s, "<Tag/>") {
+			assert.Empty(t, declined, "seed %d", i)
+		}
+	}
+}
