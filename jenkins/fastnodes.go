@@ -26,15 +26,66 @@ const (
 	tkEOF = iota
 	tkStart
 	tkEnd
-	tkText  // p.seg holds raw text; p.segEnt says it has entity or character references
-	tkCDATA // p.seg holds CDATA content, verbatim
+	tkText  // p.sg() is raw text; p.segEnt says it has entity or character references
+	tkCDATA // p.sg() is CDATA content, verbatim
 )
 
-// fastAttr is one attribute of the current start tag, as raw bytes of the input.
+// fastAttr is one attribute of the current start tag, as offsets into the input.
 type fastAttr struct {
-	name []byte
-	val  []byte // between the quotes, undecoded
-	ent  bool   // val holds a reference to decode
+	ns, ne int  // name
+	vs, ve int  // value between the quotes, undecoded
+	ent    bool // the value holds a reference to decode
+}
+
+// fastSpan is an element name on the stack: offset and length in the input.
+type fastSpan struct{ off, n int }
+
+// nm is the name of the current tag.
+func (p *fastParser) nm() []byte { return p.d[p.ns:p.ne] }
+
+// sg is the current text or CDATA segment.
+func (p *fastParser) sg() []byte { return p.d[p.ss:p.se] }
+
+// val is the raw value of an attribute.
+func (p *fastParser) val(a fastAttr) []byte { return p.d[a.vs:a.ve] }
+
+// push puts name, a subslice of the input, on the stack.
+func (p *fastParser) push(name []byte) {
+	p.stack = append(p.stack, fastSpan{cap(p.d) - cap(name), len(name)})
+}
+
+// popMatching consumes the current end tag, which must close the element on top of the
+// stack, and pops it.
+func (p *fastParser) popMatching() {
+	top := p.stack[len(p.stack)-1]
+	p.closeTag(p.d[top.off : top.off+top.n])
+	p.stack = p.stack[:len(p.stack)-1]
+}
+
+// closeTag consumes the end tag next returned, which must be "</name>" (white space allowed
+// before '>').
+func (p *fastParser) closeTag(name []byte) {
+	d := p.d
+	i := p.ns
+	j := i + len(name)
+	if j > len(d) || string(d[i:j]) != string(name) || (j < len(d) && fastNameByte[d[j]]) {
+		p.fail("mismatched end tag")
+	}
+	j = skipSpace(d, j)
+	if j >= len(d) || d[j] != '>' {
+		p.fail("bad end tag")
+	}
+	p.pos = j + 1
+}
+
+// skipWhite moves past white space, which needs no validation and is ignored between
+// elements.
+func (p *fastParser) skipWhite() {
+	d, i := p.d, p.pos
+	for i < len(d) && fastWhite[d[i]] {
+		i++
+	}
+	p.pos = i
 }
 
 // Kinds of XStream reference an ErrorAction's <error> can be.
@@ -75,15 +126,16 @@ type fastParser struct {
 	file string
 	bulk bool
 
-	// The current token.
-	name   []byte
+	// The current token, as offsets into d: storing subslices in this heap object would cost
+	// a GC write barrier per token.
+	ns, ne int // tag name
 	attrs  []fastAttr
 	empty  bool // a start tag that closes itself
-	seg    []byte
+	ss, se int  // text or CDATA segment
 	segEnt bool
 
-	buf   []byte   // decoded text
-	stack [][]byte // names of open elements being skipped or read as text
+	buf   []byte     // decoded text
+	stack []fastSpan // names of open elements being skipped or read as text
 
 	nodes []*flowNode
 	tags  []fastTag
@@ -128,7 +180,7 @@ func (p *fastParser) fastReadBulk(name string, data []byte) (nodes []*flowNode, 
 		p.noRef("root")
 		if !empty {
 			for p.child(root) {
-				if string(p.name) != "entry" {
+				if string(p.nm()) != "entry" {
 					p.fail("root child is not an entry")
 				}
 				p.entry()
@@ -175,9 +227,9 @@ func (p *fastParser) prolog() (root []byte, empty bool) {
 	for {
 		switch p.next() {
 		case tkStart:
-			return p.name, p.empty
+			return p.nm(), p.empty
 		case tkText:
-			if p.segEnt || len(bytes.Trim(p.seg, " \t\n")) > 0 {
+			if p.segEnt || len(bytes.Trim(p.sg(), " \t\n")) > 0 {
 				p.fail("text before the root element")
 			}
 		default:
@@ -243,6 +295,8 @@ var (
 	fastTextSpecial [256]bool
 	// fastNameByte marks the bytes accepted in element and attribute names (no ':').
 	fastNameByte [256]bool
+	// fastWhite marks the white space Jenkins writes between elements ('\r' is declined).
+	fastWhite = [256]bool{' ': true, '\t': true, '\n': true}
 )
 
 func init() {
@@ -262,7 +316,7 @@ func (p *fastParser) next() int {
 		}
 		if d[i] != '<' {
 			p.pos, p.segEnt = p.scanText(i, -1)
-			p.seg = d[i:p.pos]
+			p.ss, p.se = i, p.pos
 			return tkText
 		}
 		if i+1 >= len(d) {
@@ -270,13 +324,9 @@ func (p *fastParser) next() int {
 		}
 		switch c := d[i+1]; {
 		case c == '/':
-			j := p.scanName(i + 2)
-			p.name = d[i+2 : j]
-			j = skipSpace(d, j)
-			if j >= len(d) || d[j] != '>' {
-				p.fail("bad end tag")
-			}
-			p.pos = j + 1
+			// The name is checked against the open element's by closeTag, which also
+			// consumes the tag: no need to scan it twice.
+			p.ns = i + 2
 			return tkEnd
 		case c == '!':
 			if bytes.HasPrefix(d[i:], []byte("<!--")) {
@@ -293,9 +343,8 @@ func (p *fastParser) next() int {
 				if end < 0 {
 					p.fail("unterminated CDATA")
 				}
-				seg := d[start : start+end]
-				p.checkCDATA(seg)
-				p.seg, p.segEnt, p.pos = seg, false, start+end+3
+				p.checkCDATA(d[start : start+end])
+				p.ss, p.se, p.segEnt, p.pos = start, start+end, false, start+end+3
 				return tkCDATA
 			}
 			p.fail("markup declaration")
@@ -479,11 +528,11 @@ func skipSpace(d []byte, i int) int {
 	return i
 }
 
-// startTag reads the start tag at d[i] into p.name, p.attrs and p.empty.
+// startTag reads the start tag at d[i] into p.nm(), p.attrs and p.empty.
 func (p *fastParser) startTag(i int) {
 	d := p.d
 	j := p.scanName(i + 1)
-	p.name = d[i+1 : j]
+	p.ns, p.ne = i+1, j
 	p.attrs = p.attrs[:0]
 	for {
 		j = skipSpace(d, j)
@@ -502,8 +551,8 @@ func (p *fastParser) startTag(i int) {
 			return
 		}
 		k := p.scanName(j)
-		an := d[j:k]
-		if string(an) == "xmlns" {
+		k0 := k
+		if string(d[j:k]) == "xmlns" {
 			p.fail("namespace declaration")
 		}
 		k = skipSpace(d, k)
@@ -515,7 +564,7 @@ func (p *fastParser) startTag(i int) {
 			p.fail("unquoted attribute value")
 		}
 		end, ent := p.scanText(k+1, int(d[k]))
-		p.attrs = append(p.attrs, fastAttr{name: an, val: d[k+1 : end], ent: ent})
+		p.attrs = append(p.attrs, fastAttr{ns: j, ne: k0, vs: k + 1, ve: end, ent: ent})
 		j = end + 1
 	}
 }
@@ -523,7 +572,7 @@ func (p *fastParser) startTag(i int) {
 // attr returns the first attribute called name of the current start tag.
 func (p *fastParser) attr(name string) (fastAttr, bool) {
 	for _, a := range p.attrs {
-		if string(a.name) == name {
+		if string(p.d[a.ns:a.ne]) == name {
 			return a, true
 		}
 	}
@@ -541,9 +590,9 @@ func (p *fastParser) noRef(where string) {
 // attrBytes is the decoded value of an attribute; it may alias p.buf.
 func (p *fastParser) attrBytes(a fastAttr) []byte {
 	if !a.ent {
-		return a.val
+		return p.val(a)
 	}
-	p.buf = decodeText(p.buf[:0], a.val)
+	p.buf = decodeText(p.buf[:0], p.val(a))
 	return p.buf
 }
 
@@ -551,13 +600,12 @@ func (p *fastParser) attrBytes(a fastAttr) []byte {
 // true, or consumes name's end tag and returns false. Text and comments are skipped.
 func (p *fastParser) child(name []byte) bool {
 	for {
+		p.skipWhite()
 		switch p.next() {
 		case tkStart:
 			return true
 		case tkEnd:
-			if !bytes.Equal(p.name, name) {
-				p.fail("mismatched end tag")
-			}
+			p.closeTag(name)
 			return false
 		case tkEOF:
 			p.fail("truncated")
@@ -571,18 +619,16 @@ func (p *fastParser) skip(name []byte, empty bool) {
 		return
 	}
 	base := len(p.stack)
-	p.stack = append(p.stack, name)
+	p.push(name)
 	for len(p.stack) > base {
+		p.skipWhite()
 		switch p.next() {
 		case tkStart:
 			if !p.empty {
-				p.stack = append(p.stack, p.name)
+				p.push(p.nm())
 			}
 		case tkEnd:
-			if !bytes.Equal(p.stack[len(p.stack)-1], p.name) {
-				p.fail("mismatched end tag")
-			}
-			p.stack = p.stack[:len(p.stack)-1]
+			p.popMatching()
 		case tkEOF:
 			p.fail("truncated")
 		}
@@ -593,6 +639,23 @@ func (p *fastParser) skip(name []byte, empty bool) {
 // descendant text and CDATA, comments excluded), as xmlquery computes it. The result aliases
 // the input or p.buf: use it before the next call.
 func (p *fastParser) text(name []byte, empty bool) []byte {
+	if empty {
+		return nil
+	}
+	// The common leaf, <x>plain text</x>: no stack, no copy.
+	d, i := p.d, p.pos
+	if i < len(d) && d[i] != '<' {
+		end, ent := p.scanText(i, -1)
+		if !ent && end+1 < len(d) && d[end+1] == '/' {
+			p.ns = end + 2
+			p.closeTag(name)
+			return d[i:end]
+		}
+	} else if i+1 < len(d) && d[i+1] == '/' {
+		p.ns = i + 2
+		p.closeTag(name)
+		return nil
+	}
 	full, _, _ := p.textWatch(name, empty, "")
 	return full
 }
@@ -621,15 +684,15 @@ func (p *fastParser) textWatch(name []byte, empty bool, watch string) (full, w [
 	}
 	wStart, wEnd, wDepth := -1, -1, -1
 	base := len(p.stack)
-	p.stack = append(p.stack, name)
+	p.push(name)
 	for len(p.stack) > base {
 		switch p.next() {
 		case tkText:
-			add(p.seg, p.segEnt)
+			add(p.sg(), p.segEnt)
 		case tkCDATA:
-			add(p.seg, false)
+			add(p.sg(), false)
 		case tkStart:
-			isWatch := watch != "" && !found && len(p.stack) == base+1 && string(p.name) == watch
+			isWatch := watch != "" && !found && len(p.stack) == base+1 && string(p.nm()) == watch
 			if isWatch {
 				p.noRef(watch)
 				if !copied {
@@ -643,18 +706,15 @@ func (p *fastParser) textWatch(name []byte, empty bool, watch string) (full, w [
 				}
 				continue
 			}
-			p.stack = append(p.stack, p.name)
+			p.push(p.nm())
 			if isWatch {
 				wDepth = len(p.stack)
 			}
 		case tkEnd:
-			if !bytes.Equal(p.stack[len(p.stack)-1], p.name) {
-				p.fail("mismatched end tag")
-			}
 			if len(p.stack) == wDepth {
 				wEnd, wDepth = len(p.buf), -1
 			}
-			p.stack = p.stack[:len(p.stack)-1]
+			p.popMatching()
 		case tkEOF:
 			p.fail("truncated")
 		}
@@ -678,7 +738,7 @@ func (p *fastParser) trimmedText(name []byte, empty bool) []byte {
 // entry reads one <entry> of a bulk store: a key, then the Tag.
 func (p *fastParser) entry() {
 	p.noRef("entry")
-	name, empty := p.name, p.empty
+	name, empty := p.nm(), p.empty
 	if empty {
 		p.fail("empty entry")
 	}
@@ -687,16 +747,16 @@ func (p *fastParser) entry() {
 		n++
 		switch n {
 		case 1:
-			if isTagName(p.name) {
+			if isTagName(p.nm()) {
 				p.fail("entry without key")
 			}
-			p.skip(p.name, p.empty)
+			p.skip(p.nm(), p.empty)
 		case 2:
-			if !isTagName(p.name) {
+			if !isTagName(p.nm()) {
 				p.fail("entry without Tag")
 			}
 			p.noRef("Tag")
-			p.tag(p.name, p.empty)
+			p.tag(p.nm(), p.empty)
 		default:
 			p.fail("entry with more than a key and a Tag")
 		}
@@ -725,16 +785,16 @@ func (p *fastParser) tag(name []byte, empty bool) {
 	if !empty {
 		for p.child(name) {
 			switch {
-			case !sawNode && string(p.name) == "node":
+			case !sawNode && string(p.nm()) == "node":
 				sawNode = true
 				p.noRef("node")
 				p.nodeElement(fn)
-			case !sawActions && string(p.name) == "actions":
+			case !sawActions && string(p.nm()) == "actions":
 				sawActions = true
 				p.noRef("actions")
 				p.actions(fn, ti)
 			default:
-				p.skip(p.name, p.empty)
+				p.skip(p.nm(), p.empty)
 			}
 		}
 	}
@@ -746,7 +806,7 @@ func (p *fastParser) tag(name []byte, empty bool) {
 
 // nodeElement reads <node class="…"> with its ids and descriptor.
 func (p *fastParser) nodeElement(fn *flowNode) {
-	name, empty := p.name, p.empty
+	name, empty := p.nm(), p.empty
 	a, ok := p.attr("class")
 	if !ok {
 		p.fail("<node> has no class")
@@ -758,11 +818,11 @@ func (p *fastParser) nodeElement(fn *flowNode) {
 	sawID, sawParents, sawStart, sawDesc := false, false, false, false
 	if !empty {
 		for p.child(name) {
-			switch cn := string(p.name); {
+			switch cn := string(p.nm()); {
 			case cn == "id" && !sawID:
 				sawID = true
 				p.noRef(cn)
-				id, err := atoiBytes(p.trimmedText(p.name, p.empty))
+				id, err := atoiBytes(p.trimmedText(p.nm(), p.empty))
 				if err != nil || id <= 0 {
 					p.fail("bad node id")
 				}
@@ -774,15 +834,15 @@ func (p *fastParser) nodeElement(fn *flowNode) {
 			case cn == "startId" && !sawStart:
 				sawStart = true
 				p.noRef(cn)
-				if s := p.trimmedText(p.name, p.empty); len(s) > 0 {
+				if s := p.trimmedText(p.nm(), p.empty); len(s) > 0 {
 					fn.startID, _ = atoiBytes(s)
 				}
 			case cn == "descriptorId" && !sawDesc:
 				sawDesc = true
 				p.noRef(cn)
-				fn.desc = p.internBytes(p.trimmedText(p.name, p.empty))
+				fn.desc = p.internBytes(p.trimmedText(p.nm(), p.empty))
 			default:
-				p.skip(p.name, p.empty)
+				p.skip(p.nm(), p.empty)
 			}
 		}
 	}
@@ -793,14 +853,14 @@ func (p *fastParser) nodeElement(fn *flowNode) {
 
 // parentIDs reads <parentIds>; the ids share one backing array per file.
 func (p *fastParser) parentIDs(fn *flowNode) {
-	name, empty := p.name, p.empty
+	name, empty := p.nm(), p.empty
 	if empty {
 		return
 	}
 	start := len(p.ints)
 	for p.child(name) {
 		p.noRef("parent id")
-		pid, err := atoiBytes(p.trimmedText(p.name, p.empty))
+		pid, err := atoiBytes(p.trimmedText(p.nm(), p.empty))
 		if err != nil {
 			p.fail("bad parent id")
 		}
@@ -845,9 +905,9 @@ func (p *fastParser) internBytes(b []byte) string {
 // simpleClass is javaSimpleName(expandAlias(class)) of a class attribute; aliases only
 // change the package, so the simple name is what follows the last '.' or '$'.
 func (p *fastParser) simpleClass(a fastAttr) string {
-	v := a.val
+	v := p.val(a)
 	if a.ent {
-		v = decodeText(p.buf[:0], a.val)
+		v = decodeText(p.buf[:0], v)
 		p.buf = v
 	}
 	if i := bytes.LastIndexAny(v, ".$"); i >= 0 {
@@ -926,12 +986,12 @@ func (p *fastParser) timing(name []byte, empty bool) int64 {
 		return 0
 	}
 	for p.child(name) {
-		if string(p.name) != "startTime" {
-			p.skip(p.name, p.empty)
+		if string(p.nm()) != "startTime" {
+			p.skip(p.nm(), p.empty)
 			continue
 		}
 		p.noRef("startTime")
-		v := parseInt64Bytes(p.trimmedText(p.name, p.empty))
+		v := parseInt64Bytes(p.trimmedText(p.nm(), p.empty))
 		p.skipRest(name)
 		return v
 	}
@@ -959,7 +1019,7 @@ func parseInt64Bytes(b []byte) int64 {
 // skipRest consumes the remaining children of the open element name and its end tag.
 func (p *fastParser) skipRest(name []byte) {
 	for p.child(name) {
-		p.skip(p.name, p.empty)
+		p.skip(p.nm(), p.empty)
 	}
 }
 
@@ -970,26 +1030,26 @@ func (p *fastParser) childText(name []byte, empty bool, want string) (s string, 
 		return "", false
 	}
 	for p.child(name) {
-		if !found && string(p.name) == want {
+		if !found && string(p.nm()) == want {
 			found = true
 			p.noRef(want)
-			s = string(p.trimmedText(p.name, p.empty))
+			s = string(p.trimmedText(p.nm(), p.empty))
 			continue
 		}
-		p.skip(p.name, p.empty)
+		p.skip(p.nm(), p.empty)
 	}
 	return s, found
 }
 
 // actions reads the children of <actions> as readAction does.
 func (p *fastParser) actions(fn *flowNode, ti int) {
-	name, empty := p.name, p.empty
+	name, empty := p.nm(), p.empty
 	if empty {
 		return
 	}
 	sawLiteralError := false
 	for p.child(name) {
-		an, ae := p.name, p.empty
+		an, ae := p.nm(), p.empty
 		kind := actionKind(an)
 		if kind != actOther {
 			// readAction resolves the action before reading it; only unknown actions may be
@@ -1040,17 +1100,17 @@ func (p *fastParser) workspace(name []byte, empty bool) *workspaceInfo {
 	}
 	sawNode, sawPath := false, false
 	for p.child(name) {
-		switch cn := string(p.name); {
+		switch cn := string(p.nm()); {
 		case cn == "node" && !sawNode:
 			sawNode = true
 			p.noRef(cn)
-			ws.node = string(p.trimmedText(p.name, p.empty))
+			ws.node = string(p.trimmedText(p.nm(), p.empty))
 		case cn == "path" && !sawPath:
 			sawPath = true
 			p.noRef(cn)
-			ws.path = string(p.trimmedText(p.name, p.empty))
+			ws.path = string(p.trimmedText(p.nm(), p.empty))
 		default:
-			p.skip(p.name, p.empty)
+			p.skip(p.nm(), p.empty)
 		}
 	}
 	return ws
@@ -1063,13 +1123,13 @@ func (p *fastParser) arguments(fn *flowNode, name []byte, empty bool) {
 	}
 	saw := false
 	for p.child(name) {
-		if saw || string(p.name) != "arguments" {
-			p.skip(p.name, p.empty)
+		if saw || string(p.nm()) != "arguments" {
+			p.skip(p.nm(), p.empty)
 			continue
 		}
 		saw = true
 		p.noRef("arguments")
-		args, argsEmpty := p.name, p.empty
+		args, argsEmpty := p.nm(), p.empty
 		if argsEmpty {
 			continue
 		}
@@ -1083,7 +1143,7 @@ func (p *fastParser) arguments(fn *flowNode, name []byte, empty bool) {
 // value, else nothing.
 func (p *fastParser) argEntry(fn *flowNode) {
 	p.noRef("argument entry")
-	name, empty := p.name, p.empty
+	name, empty := p.nm(), p.empty
 	if empty {
 		return
 	}
@@ -1095,18 +1155,22 @@ func (p *fastParser) argEntry(fn *flowNode) {
 		switch n {
 		case 1:
 			p.noRef("argument name")
-			key = p.internBytes(p.trimmedText(p.name, p.empty))
+			key = p.internBytes(p.trimmedText(p.nm(), p.empty))
 		case 2:
 			p.noRef("argument value")
-			switch string(p.name) {
+			switch string(p.nm()) {
 			case "string", "boolean", "int", "long":
 				scalar = true
-				val = string(p.text(p.name, p.empty))
+				if v := p.text(p.nm(), p.empty); len(v) <= 64 {
+					val = p.internBytes(v) // short values repeat across nodes (labels, flags)
+				} else {
+					val = string(v)
+				}
 			default:
-				p.skip(p.name, p.empty)
+				p.skip(p.nm(), p.empty)
 			}
 		default:
-			p.skip(p.name, p.empty)
+			p.skip(p.nm(), p.empty)
 		}
 	}
 	if n == 2 && scalar {
@@ -1132,14 +1196,14 @@ func (p *fastParser) errorAction(name []byte, empty bool, ti int) (ref fastErrRe
 		return fastErrRef{kind: refMissing}, false
 	}
 	for p.child(name) {
-		if ok || string(p.name) != "error" {
-			p.skip(p.name, p.empty)
+		if ok || string(p.nm()) != "error" {
+			p.skip(p.nm(), p.empty)
 			continue
 		}
 		ok = true
 		if r, has := p.attr("reference"); has {
 			ref = p.parseRef(r, ti)
-			p.skip(p.name, p.empty)
+			p.skip(p.nm(), p.empty)
 			continue
 		}
 		ref = fastErrRef{kind: refInline, err: p.errorElement()}
@@ -1156,7 +1220,7 @@ func (p *fastParser) parseRef(a fastAttr, ti int) fastErrRef {
 	if a.ent {
 		p.fail("reference with entities")
 	}
-	v := a.val
+	v := p.val(a)
 	if string(v) == refSamePath {
 		return fastErrRef{kind: refSame, tag: ti}
 	}
@@ -1190,7 +1254,7 @@ func (p *fastParser) parseRef(a fastAttr, ti int) fastErrRef {
 // errorElement reads a written-out <error> as readError does: the class, the direct
 // <detailMessage>, and for a FlowInterruptedException its result and causes.
 func (p *fastParser) errorElement() *nodeError {
-	name, empty := p.name, p.empty
+	name, empty := p.nm(), p.empty
 	ne := &nodeError{}
 	if a, ok := p.attr("class"); ok {
 		ne.class = p.internBytes(p.attrBytes(a))
@@ -1201,15 +1265,15 @@ func (p *fastParser) errorElement() *nodeError {
 	fie := javaSimpleName(ne.class) == "FlowInterruptedException"
 	sawMsg, sawResult, sawCauses := false, false, false
 	for p.child(name) {
-		switch cn := string(p.name); {
+		switch cn := string(p.nm()); {
 		case cn == "detailMessage" && !sawMsg:
 			sawMsg = true
 			p.noRef(cn)
-			ne.message = string(p.trimmedText(p.name, p.empty))
+			ne.message = string(p.trimmedText(p.nm(), p.empty))
 		case fie && cn == "result" && !sawResult:
 			sawResult = true
 			p.noRef(cn)
-			full, w, found := p.textWatch(p.name, p.empty, "name")
+			full, w, found := p.textWatch(p.nm(), p.empty, "name")
 			if found {
 				ne.result = string(bytes.TrimSpace(w))
 			} else {
@@ -1220,7 +1284,7 @@ func (p *fastParser) errorElement() *nodeError {
 			p.noRef(cn)
 			p.causes(ne)
 		default:
-			p.skip(p.name, p.empty)
+			p.skip(p.nm(), p.empty)
 		}
 	}
 	return ne
@@ -1229,14 +1293,14 @@ func (p *fastParser) errorElement() *nodeError {
 // causes reads a FlowInterruptedException's causes: a list, or an Arrays$ArrayList wrapping
 // an <a> array.
 func (p *fastParser) causes(ne *nodeError) {
-	name, empty := p.name, p.empty
+	name, empty := p.nm(), p.empty
 	if empty {
 		return
 	}
 	for p.child(name) {
-		if string(p.name) == "a" {
+		if string(p.nm()) == "a" {
 			p.noRef("cause array")
-			a, ae := p.name, p.empty
+			a, ae := p.nm(), p.empty
 			if ae {
 				continue
 			}
@@ -1252,9 +1316,9 @@ func (p *fastParser) causes(ne *nodeError) {
 // cause reads one CauseOfInterruption: its kind, user and failing branch.
 func (p *fastParser) cause(ne *nodeError) {
 	p.noRef("cause")
-	name, empty := p.name, p.empty
+	name, empty := p.nm(), p.empty
 	var kind string
-	if a, ok := p.attr("class"); ok && len(a.val) > 0 {
+	if a, ok := p.attr("class"); ok && a.ve > a.vs {
 		kind = javaSimpleName(string(p.attrBytes(a)))
 	} else {
 		kind = javaSimpleName(javaNameRaw(name))
@@ -1263,17 +1327,17 @@ func (p *fastParser) cause(ne *nodeError) {
 	if !empty {
 		sawUser, sawBranch := false, false
 		for p.child(name) {
-			switch cn := string(p.name); {
+			switch cn := string(p.nm()); {
 			case cn == "user" && !sawUser:
 				sawUser = true
 				p.noRef(cn)
-				c.user = string(p.trimmedText(p.name, p.empty))
+				c.user = string(p.trimmedText(p.nm(), p.empty))
 			case cn == "failingBranch" && !sawBranch:
 				sawBranch = true
 				p.noRef(cn)
-				c.branch = string(p.trimmedText(p.name, p.empty))
+				c.branch = string(p.trimmedText(p.nm(), p.empty))
 			default:
-				p.skip(p.name, p.empty)
+				p.skip(p.nm(), p.empty)
 			}
 		}
 	}

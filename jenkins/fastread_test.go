@@ -321,3 +321,43 @@ func TestFastSeedsEqual(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFlowNodeStore reads the TVM-sized flowNodeStore.xml from memory: the fast reader
+// against the careful one, without file system costs.
+func BenchmarkFlowNodeStore(b *testing.B) {
+	data := []byte(fxBulk(fxTVMNodes()))
+	b.Run("fast", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			s := &nodeSet{nodes: map[int]*flowNode{}}
+			s.readBulkWith(newFastParser(), "flowNodeStore.xml", data, nil)
+			if len(s.problems) > 0 || len(s.nodes) < 500 {
+				b.Fatal(s.problems)
+			}
+		}
+	})
+	b.Run("careful", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			s := &nodeSet{nodes: map[int]*flowNode{}}
+			s.readBulk("flowNodeStore.xml", data)
+			if len(s.problems) > 0 || len(s.nodes) < 500 {
+				b.Fatal(s.problems)
+			}
+		}
+	})
+}
+
+// BenchmarkBuildXML measures build.xml, still read by xmlquery, against the flow nodes.
+func BenchmarkBuildXML(b *testing.B) {
+	data := []byte(fxBuildXML("FAILURE", libraryAndProject, "workflow-completed"))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := readBuildBytes("build.xml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
