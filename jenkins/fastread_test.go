@@ -200,6 +200,9 @@ func fastSeeds() (bulk, perNode []string) {
   </entry>
 </linked-hash-map>`,
 		`<linked-hash-map/>`,
+		fastChain(40, 0), // longer than maxReferenceHops: the far end resolves to nothing
+		fastChain(5, 5),  // a cycle: every node's reference loops
+		fastChain(33, 0), // exactly at the hop limit
 	}
 	perNode = []string{
 		prolog11 + stage[3].tag(false),
@@ -223,6 +226,8 @@ func fastSeeds() (bulk, perNode []string) {
 		"<Tag><node class=\"a\"><id>1&#X31;</id></node></Tag>",
 		"<Tag><node class=\"a\" reference=\"../x\"><id>1</id></node></Tag>",
 		"<Tag><node class=\"a&amp;b.c\"><id>1</id><descriptorId>d<x>e</x>f</descriptorId></node></Tag>",
+		"<Tag><node class=\"a\" class=\"b\"><id>1</id></node></Tag>",
+		"<Tag><node class=\"a\"\tplugin='p&#x9;q'><id>1</id><parentIds>\n</parentIds></node><actions><wf.a.LabelAction><displayName>x</displayName><displayName>y</displayName></wf.a.LabelAction></actions></Tag>",
 	}
 	return bulk, perNode
 }
@@ -286,7 +291,10 @@ func fastCheckEqual(t *testing.T, data []byte, bulk bool) {
 	fast := &nodeSet{nodes: map[int]*flowNode{}}
 	careful := &nodeSet{nodes: map[int]*flowNode{}}
 	if bulk {
-		nodes, _, ok := fp.fastReadBulk("f.xml", data)
+		nodes, why, ok := fp.fastReadBulk("f.xml", data)
+		if strings.HasPrefix(why, fastInternalError) {
+			t.Fatalf("bulk %q: %s", data, why)
+		}
 		if !ok {
 			return // declined: the caller reads the file carefully
 		}
@@ -295,7 +303,10 @@ func fastCheckEqual(t *testing.T, data []byte, bulk bool) {
 		}
 		careful.readBulk("f.xml", data)
 	} else {
-		fn, _, ok := fp.fastReadNodeFile("f.xml", data)
+		fn, why, ok := fp.fastReadNodeFile("f.xml", data)
+		if strings.HasPrefix(why, fastInternalError) {
+			t.Fatalf("per-node %q: %s", data, why)
+		}
 		if !ok {
 			return
 		}
@@ -360,4 +371,57 @@ func BenchmarkBuildXML(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// fastChain is a bulk store of n sh nodes where each node's ErrorAction refers to the previous
+// entry's; the first holds the exception, or with cycle > 0 refers to entry cycle, closing a
+// loop.
+func fastChain(n, cycle int) string {
+	const ref = `<wf.a.ErrorAction><error reference="../../../../../entry[%d]/Tag/actions/wf.a.ErrorAction/error"/></wf.a.ErrorAction>`
+	var nodes []fxN
+	for i := 1; i <= n; i++ {
+		act := fxAbortExit(1)
+		switch {
+		case i > 1:
+			act = fmt.Sprintf(ref, i-1)
+		case cycle > 0:
+			act = fmt.Sprintf(ref, cycle)
+		}
+		nodes = append(nodes, fxAtom(i+1, fxSh, i, act))
+	}
+	return fxBulk(nodes)
+}
+
+// TestFastReferenceHopLimit: both readers follow at most maxReferenceHops references, so in a
+// chain the first 33 entries resolve and the rest do not, and a cycle resolves to nothing.
+func TestFastReferenceHopLimit(t *testing.T) {
+	careful, fast, declined := fastCompareFile("f.xml", []byte(fastChain(40, 0)), true, 0)
+	require.Empty(t, declined)
+	require.Equal(t, careful, fast)
+	for entry := 1; entry <= 40; entry++ {
+		n := fast.nodes[entry+1]
+		require.NotNil(t, n)
+		assert.Equal(t, entry <= maxReferenceHops+1, n.err != nil, "entry %d", entry)
+	}
+	careful, fast, declined = fastCompareFile("f.xml", []byte(fastChain(5, 5)), true, 0)
+	require.Empty(t, declined)
+	require.Equal(t, careful, fast)
+	for id, n := range fast.nodes {
+		assert.Nil(t, n.err, "node %d", id)
+	}
+}
+
+// TestFastRunNeverPanics: a bug in the fast reader (a runtime panic) becomes a decline, so
+// ReadBuild falls back to the careful reader instead of crashing.
+func TestFastRunNeverPanics(t *testing.T) {
+	p := newFastParser()
+	why, ok := p.run("x.xml", nil, false, func() {
+		var s []int
+		_ = s[3]
+	})
+	assert.False(t, ok)
+	assert.True(t, strings.HasPrefix(why, fastInternalError), why)
+	why, ok = p.run("x.xml", nil, false, func() { p.fail("because") })
+	assert.False(t, ok)
+	assert.Equal(t, "because", why)
 }

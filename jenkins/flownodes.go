@@ -263,7 +263,7 @@ func readFlowNodesWith(dir, recorded string, opts *readOpts) *nodeSet {
 		sort.Slice(files, func(i, j int) bool { return files[i].id < files[j].id })
 		var buf []byte // one read buffer for all files: neither reader keeps the bytes
 		for _, f := range files {
-			p := filepath.Join(full, f.name)
+			p := full + string(filepath.Separator) + f.name // full is clean: filepath.Join's result
 			data, err := readFileInto(p, buf)
 			if err != nil {
 				s.problems = append(s.problems, fmt.Sprintf("%s: %v", p, err))

@@ -572,7 +572,7 @@ func BenchmarkReadBuild(b *testing.B) {
 		for _, r := range []struct {
 			name string
 			opts *readOpts
-		}{{"fast", nil}, {"careful", &readOpts{careful: true}}} {
+		}{{"fast", &readOpts{}}, {"careful", &readOpts{careful: true}}} {
 			b.Run(l.name+"/"+r.name, func(b *testing.B) {
 				b.SetBytes(benchSize(b, files))
 				b.ReportAllocs()
@@ -584,6 +584,9 @@ func BenchmarkReadBuild(b *testing.B) {
 					if len(build.Steps) != 70 {
 						b.Fatalf("%d steps, want 70", len(build.Steps))
 					}
+				}
+				if len(r.opts.declined) > 0 {
+					b.Fatalf("the fast reader declined: %v", r.opts.declined[0])
 				}
 			})
 		}
