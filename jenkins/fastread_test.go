@@ -17,7 +17,7 @@ import (
 
 // fastCorpusDirs lists the folders of real builds to compare on: the shared jenkins-real
 // corpus (CIDIFF_SHARED, CIDIFF_JENKINS_REAL, or ../../shared beside the repo) and the repo's
-// fixtures/, each when present.
+// fixtures/ (or CIDIFF_FIXTURES), each when present.
 func fastCorpusDirs(t *testing.T) []string {
 	t.Helper()
 	var out []string
@@ -26,6 +26,7 @@ func fastCorpusDirs(t *testing.T) []string {
 		os.Getenv("CIDIFF_JENKINS_REAL"),
 		"../../shared/jenkins-real",
 		"../fixtures",
+		os.Getenv("CIDIFF_FIXTURES"), // another checkout's fixtures/, e.g. from a worktree
 	} {
 		if dir == "" || dir == "jenkins-real" {
 			continue

@@ -260,7 +260,14 @@ func readFlowNodesWith(dir, recorded string, opts *readOpts) *nodeSet {
 			continue
 		}
 		s.layout, s.storageDir = LayoutPerNode, sd
-		sort.Slice(files, func(i, j int) bool { return files[i].id < files[j].id })
+		// By id, then name: "5.xml" and "05.xml" hold the same id; which is kept must not
+		// depend on the directory order.
+		sort.Slice(files, func(i, j int) bool {
+			if files[i].id != files[j].id {
+				return files[i].id < files[j].id
+			}
+			return files[i].name < files[j].name
+		})
 		var buf []byte // one read buffer for all files: neither reader keeps the bytes
 		for _, f := range files {
 			p := full + string(filepath.Separator) + f.name // full is clean: filepath.Join's result
