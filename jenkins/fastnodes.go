@@ -2,6 +2,7 @@ package jenkins
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -88,6 +89,10 @@ func (p *fastParser) skipWhite() {
 	d, i := p.d, p.pos
 	for i < len(d) && fastWhite[d[i]] {
 		i++
+		// Indentation: runs of spaces, eight at a time.
+		for i+8 <= len(d) && binary.LittleEndian.Uint64(d[i:]) == 0x2020202020202020 {
+			i += 8
+		}
 	}
 	p.pos = i
 }
@@ -368,7 +373,22 @@ func (p *fastParser) next() int {
 func (p *fastParser) scanText(i int, quote int) (int, bool) {
 	d := p.d
 	ent := false
+	q := uint64(0x0101010101010101) * uint64(byte(quote)) // quote < 0: 0xFF bytes, never in UTF-8
 	for i < len(d) {
+		// Eight plain bytes at a time: no byte below 0x20 or above 0x7F, no '<', '&', ']'
+		// or quote. A hit only means "look closer" below.
+		for i+8 <= len(d) {
+			w := binary.LittleEndian.Uint64(d[i:])
+			if (w-0x2020202020202020)&^w&0x8080808080808080|w&0x8080808080808080|
+				hasZeroByte(w^0x3c3c3c3c3c3c3c3c)|hasZeroByte(w^0x2626262626262626)|
+				hasZeroByte(w^0x5d5d5d5d5d5d5d5d)|hasZeroByte(w^q) != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(d) {
+			break
+		}
 		c := d[i]
 		if int(c) == quote {
 			return i, ent
@@ -405,6 +425,11 @@ func (p *fastParser) scanText(i int, quote int) (int, bool) {
 		p.fail("unterminated attribute value")
 	}
 	return i, ent
+}
+
+// hasZeroByte is non-zero when some byte of w is zero.
+func hasZeroByte(w uint64) uint64 {
+	return (w - 0x0101010101010101) &^ w & 0x8080808080808080
 }
 
 // checkCDATA validates CDATA content. sanitizeXML rewrites character references even inside

@@ -426,3 +426,49 @@ func TestFastRunNeverPanics(t *testing.T) {
 	assert.False(t, ok)
 	assert.Equal(t, "because", why)
 }
+
+// BenchmarkFlowNodeStoreReal reads every flowNodeStore.xml of the corpus and fixtures (when
+// present) from memory: real shapes carry plugin= attributes and stack traces.
+func BenchmarkFlowNodeStoreReal(b *testing.B) {
+	var stores [][]byte
+	var size int64
+	for _, root := range []string{
+		filepath.Join(os.Getenv("CIDIFF_SHARED"), "jenkins-real"), "../../shared/jenkins-real",
+		"../fixtures", os.Getenv("CIDIFF_FIXTURES"),
+	} {
+		if root == "" || root == "jenkins-real" {
+			continue
+		}
+		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Name() == "flowNodeStore.xml" {
+				if data, err := os.ReadFile(p); err == nil {
+					stores = append(stores, data)
+					size += int64(len(data))
+				}
+			}
+			return nil
+		})
+	}
+	if len(stores) == 0 {
+		b.Skip("no flowNodeStore.xml (set CIDIFF_SHARED or CIDIFF_FIXTURES)")
+	}
+	for _, r := range []struct {
+		name string
+		fast bool
+	}{{"fast", true}, {"careful", false}} {
+		b.Run(r.name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, data := range stores {
+					s := &nodeSet{nodes: map[int]*flowNode{}}
+					if r.fast {
+						s.readBulkWith(newFastParser(), "flowNodeStore.xml", data, nil)
+					} else {
+						s.readBulk("flowNodeStore.xml", data)
+					}
+				}
+			}
+		})
+	}
+}
