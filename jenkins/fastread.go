@@ -67,12 +67,10 @@ func readFileInto(name string, buf []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	size := 512
-	if st, err := f.Stat(); err == nil && st.Size() > 0 && st.Size() < 1<<30 {
-		size = int(st.Size()) + 1 // one more byte, so EOF is seen without growing
-	}
-	if cap(buf) < size {
-		buf = make([]byte, 0, size)
+	// Node files are small: a buffer reused from the previous file usually holds the next
+	// one, so no fstat is spent on its size.
+	if cap(buf) < 16<<10 {
+		buf = make([]byte, 0, 16<<10)
 	}
 	buf = buf[:0]
 	for {

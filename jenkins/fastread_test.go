@@ -472,3 +472,49 @@ func BenchmarkFlowNodeStoreReal(b *testing.B) {
 		})
 	}
 }
+
+// TestFastSpecialBytesAtEveryOffset puts each byte the lexer must notice at every position of
+// a text and of an attribute value, so the eight-byte scan is checked at every alignment.
+func TestFastSpecialBytesAtEveryOffset(t *testing.T) {
+	specials := []string{"&amp;", "&#x1b;", "&#65;", "&lt;", "<", "&", "]]>", "]", "\x01", "\r", "\t", "\n",
+		"é", "\xff", "\xef\xbf\xbe", "'", "\"", " ", "&#X41;", "<!--c-->", "<![CDATA[x]]>"}
+	accepted := 0
+	for _, sp := range specials {
+		for k := 0; k < 20; k++ {
+			v := strings.Repeat("a", k) + sp + strings.Repeat("b", 20-k)
+			for _, doc := range []string{
+				"<Tag><node class=\"cps.n.StepAtomNode\"><id>3</id><descriptorId>" + v + "</descriptorId></node></Tag>",
+				"<Tag><node class=\"cps.n." + v + "\"><id>3</id></node></Tag>",
+				"<Tag><node class='cps.n." + v + "'><id>3</id></node></Tag>",
+				"<Tag>" + strings.Repeat(" ", k) + "<node class=\"a\">" + strings.Repeat("\n ", k) + "<id>3</id></node></Tag>",
+			} {
+				careful, fast, declined := fastCompareFile("3.xml", []byte(doc), false, 3)
+				require.Equal(t, careful, fast, "%q", doc)
+				if len(declined) == 0 {
+					accepted++
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d documents read by the fast reader, all equal", accepted, len(specials)*20*4)
+}
+
+func TestReadFileInto(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{0, 1, 16<<10 - 1, 16 << 10, 16<<10 + 1, 100 << 10} {
+		name := filepath.Join(dir, fmt.Sprint(n))
+		want := []byte(strings.Repeat("x", n))
+		require.NoError(t, os.WriteFile(name, want, 0o644))
+		for _, buf := range [][]byte{nil, make([]byte, 3, 10), make([]byte, 0, 64<<10)} {
+			got, err := readFileInto(name, buf)
+			require.NoError(t, err)
+			assert.Equal(t, want, got, "size %d", n)
+		}
+	}
+	_, err := readFileInto(filepath.Join(dir, "missing"), nil)
+	_, want := os.ReadFile(filepath.Join(dir, "missing"))
+	assert.Equal(t, want.Error(), err.Error())
+	_, err = readFileInto(dir, nil)
+	_, want = os.ReadFile(dir)
+	assert.Equal(t, want.Error(), err.Error())
+}
