@@ -631,6 +631,18 @@ func (p *fastParser) attrBytes(a fastAttr) []byte {
 func (p *fastParser) child(name []byte) bool {
 	for {
 		p.skipWhite()
+		// Tags directly, without next's general dispatch: the common case.
+		if d, i := p.d, p.pos; i+1 < len(d) && d[i] == '<' {
+			switch c := d[i+1]; {
+			case c == '/':
+				p.ns = i + 2
+				p.closeTag(name)
+				return false
+			case c != '!' && c != '?':
+				p.startTag(i)
+				return true
+			}
+		}
 		switch p.next() {
 		case tkStart:
 			return true
@@ -652,7 +664,13 @@ func (p *fastParser) skip(name []byte, empty bool) {
 	p.push(name)
 	for len(p.stack) > base {
 		p.skipWhite()
-		switch p.next() {
+		var tk int
+		if d, i := p.d, p.pos; i+1 < len(d) && d[i] == '<' && d[i+1] == '/' {
+			p.ns, tk = i+2, tkEnd
+		} else {
+			tk = p.next()
+		}
+		switch tk {
 		case tkStart:
 			if !p.empty {
 				p.push(p.nm())
