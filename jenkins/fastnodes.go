@@ -520,7 +520,7 @@ func charRef(d []byte, i int) (end int, r rune, ok bool) {
 	return 0, 0, false
 }
 
-// decode appends raw text, already validated by scanText, with its references decoded.
+// decodeText appends raw text, already validated by scanText, with its references decoded.
 func decodeText(dst, raw []byte) []byte {
 	for {
 		k := bytes.IndexByte(raw, '&')
