@@ -217,7 +217,17 @@ func storageCandidates(recorded string) []string {
 
 // readFlowNodes finds and reads the flow nodes of the build in dir.
 func readFlowNodes(dir, recorded string) *nodeSet {
+	return readFlowNodesWith(dir, recorded, nil)
+}
+
+// readFlowNodesWith is readFlowNodes with the reader chosen by opts: the fast reader, the
+// careful one for what it declines, unless opts forces the careful reader (fastread.go).
+func readFlowNodesWith(dir, recorded string, opts *readOpts) *nodeSet {
 	s := &nodeSet{layout: LayoutNone, nodes: map[int]*flowNode{}}
+	var fp *fastParser
+	if !opts.carefulOnly() {
+		fp = newFastParser()
+	}
 	for _, sd := range storageCandidates(recorded) {
 		full := filepath.Join(dir, sd)
 		bulk := filepath.Join(full, "flowNodeStore.xml")
@@ -228,32 +238,46 @@ func readFlowNodes(dir, recorded string) *nodeSet {
 				s.problems = append(s.problems, fmt.Sprintf("%s: %v", bulk, err))
 				return s
 			}
-			s.readBulk(bulk, data)
+			s.readBulkWith(fp, bulk, data, opts)
 			return s
 		}
 		entries, err := os.ReadDir(full)
 		if err != nil {
 			continue
 		}
-		var files []string
+		// The id of each file is computed once, not in every comparison of the sort.
+		type nodeFile struct {
+			name string
+			id   int
+		}
+		var files []nodeFile
 		for _, e := range entries {
-			if nodeFileID(e.Name()) > 0 && e.Type().IsRegular() {
-				files = append(files, e.Name())
+			if id := nodeFileID(e.Name()); id > 0 && e.Type().IsRegular() {
+				files = append(files, nodeFile{e.Name(), id})
 			}
 		}
 		if len(files) == 0 {
 			continue
 		}
 		s.layout, s.storageDir = LayoutPerNode, sd
-		sort.Slice(files, func(i, j int) bool { return nodeFileID(files[i]) < nodeFileID(files[j]) })
+		// By id, then name: "5.xml" and "05.xml" hold the same id; which is kept must not
+		// depend on the directory order.
+		sort.Slice(files, func(i, j int) bool {
+			if files[i].id != files[j].id {
+				return files[i].id < files[j].id
+			}
+			return files[i].name < files[j].name
+		})
+		var buf []byte // one read buffer for all files: neither reader keeps the bytes
 		for _, f := range files {
-			p := filepath.Join(full, f)
-			data, err := os.ReadFile(p)
+			p := full + string(filepath.Separator) + f.name // full is clean: filepath.Join's result
+			data, err := readFileInto(p, buf)
 			if err != nil {
 				s.problems = append(s.problems, fmt.Sprintf("%s: %v", p, err))
 				continue
 			}
-			s.readNodeFile(p, data, nodeFileID(f))
+			buf = data
+			s.readNodeFileWith(fp, p, data, f.id, opts)
 		}
 		return s
 	}

@@ -15,6 +15,12 @@ import (
 // A build.xml whose root is not <flow-build> (freestyle, matrix, …) returns an error wrapping
 // ErrNotPipeline.
 func ReadBuild(dir string) (*Build, error) {
+	return readBuild(dir, nil)
+}
+
+// readBuild is ReadBuild with the flow-node reader chosen by opts (nil: fast, careful on
+// decline).
+func readBuild(dir string, opts *readOpts) (*Build, error) {
 	b := &Build{Dir: dir, Layout: LayoutNone}
 	if n, err := strconv.Atoi(filepath.Base(filepath.Clean(dir))); err == nil && n >= 0 {
 		b.Number = &n
@@ -40,7 +46,7 @@ func ReadBuild(dir string) (*Build, error) {
 		return b, nil
 	}
 
-	ns := readFlowNodes(dir, bx.storageDir)
+	ns := readFlowNodesWith(dir, bx.storageDir, opts)
 	b.Layout, b.StorageDir = ns.layout, ns.storageDir
 	b.Problems = append(b.Problems, ns.problems...)
 	if ns.layout == LayoutNone {

@@ -555,26 +555,84 @@ func TestTVMSizedBuild(t *testing.T) {
 	assert.Equal(t, 1, failed)
 }
 
+// BenchmarkReadBuild reads the TVM-sized build in each layout with each flow-node reader;
+// BenchmarkReadFloor is the cost of only reading the same files, the physical limit.
 func BenchmarkReadBuild(b *testing.B) {
-	dir := fxWriteBuild(b, b.TempDir(), 1, fxBuildXML("FAILURE", libraryAndProject, "workflow-completed"), fxBulkStore, fxTVMNodes())
+	for _, l := range benchLayouts {
+		dir, files := benchBuild(b, l.layout)
+		for _, r := range []struct {
+			name string
+			opts *readOpts
+		}{{"fast", &readOpts{}}, {"careful", &readOpts{careful: true}}} {
+			b.Run(l.name+"/"+r.name, func(b *testing.B) {
+				b.SetBytes(benchSize(b, files))
+				b.ReportAllocs()
+				for b.Loop() {
+					build, err := readBuild(dir, r.opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(build.Steps) != 70 {
+						b.Fatalf("%d steps, want 70", len(build.Steps))
+					}
+				}
+				if len(r.opts.declined) > 0 {
+					b.Fatalf("the fast reader declined: %v", r.opts.declined[0])
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkReadFloor(b *testing.B) {
+	for _, l := range benchLayouts {
+		_, files := benchBuild(b, l.layout)
+		b.Run(l.name, func(b *testing.B) {
+			b.SetBytes(benchSize(b, files))
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, f := range files {
+					if _, err := os.ReadFile(f); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+var benchLayouts = []struct {
+	name   string
+	layout fxLayout
+}{{"bulk", fxBulkStore}, {"pernode", fxPerNode}}
+
+// benchBuild writes the TVM-sized build and lists every file ReadBuild reads in it.
+func benchBuild(b *testing.B, layout fxLayout) (dir string, files []string) {
+	sd := ""
+	if layout == fxBulkStore {
+		sd = "workflow-completed"
+	}
+	dir = fxWriteBuild(b, b.TempDir(), 1, fxBuildXML("FAILURE", libraryAndProject, sd), layout, fxTVMNodes())
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dir, files
+}
+
+func benchSize(b *testing.B, files []string) int64 {
 	var size int64
-	for _, f := range []string{"build.xml", "workflow-completed/flowNodeStore.xml"} {
-		st, err := os.Stat(filepath.Join(dir, f))
+	for _, f := range files {
+		st, err := os.Stat(f)
 		if err != nil {
 			b.Fatal(err)
 		}
 		size += st.Size()
 	}
-	b.SetBytes(size)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		build, err := ReadBuild(dir)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(build.Steps) != 70 {
-			b.Fatalf("%d steps, want 70", len(build.Steps))
-		}
-	}
+	return size
 }

@@ -1,0 +1,89 @@
+package jenkins
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Plumbing between readFlowNodes and the two flow-node readers: the fast one (fastnodes.go)
+// reads each file first; the careful one (xmlquery) reads whatever the fast one declines, so
+// both paths give the same nodes and the same problems.
+
+// readOpts chooses the flow-node reader for one build. The zero value and nil mean the fast
+// reader with the careful one as fallback; tests force the careful reader and count declines.
+type readOpts struct {
+	careful  bool     // read every file with the careful reader
+	declined []string // "file: why" for every file the fast reader declined
+}
+
+func (o *readOpts) carefulOnly() bool { return o != nil && o.careful }
+
+func (o *readOpts) decline(name, why string) {
+	if o != nil {
+		o.declined = append(o.declined, name+": "+why)
+	}
+}
+
+// readBulkWith reads a flowNodeStore.xml with fp, or carefully when fp is nil or declines.
+func (s *nodeSet) readBulkWith(fp *fastParser, name string, data []byte, opts *readOpts) {
+	if fp != nil {
+		nodes, why, ok := fp.fastReadBulk(name, data)
+		if ok {
+			if len(s.nodes) == 0 {
+				s.nodes = make(map[int]*flowNode, len(nodes)) // no growth while adding
+			}
+			for _, fn := range nodes {
+				s.add(fn)
+			}
+			return
+		}
+		opts.decline(name, why)
+	}
+	s.readBulk(name, data)
+}
+
+// readNodeFileWith reads one N.xml with fp, or carefully when fp is nil or declines. The
+// checks after parsing are readNodeFile's.
+func (s *nodeSet) readNodeFileWith(fp *fastParser, name string, data []byte, wantID int, opts *readOpts) {
+	if fp != nil {
+		fn, why, ok := fp.fastReadNodeFile(name, data)
+		if ok {
+			if wantID > 0 && fn.id != wantID {
+				s.problems = append(s.problems, fmt.Sprintf("%s: holds node %d", name, fn.id))
+			}
+			s.add(fn)
+			return
+		}
+		opts.decline(name, why)
+	}
+	s.readNodeFile(name, data, wantID)
+}
+
+// readFileInto is os.ReadFile reusing buf's storage; errors name the file as os.ReadFile's do.
+func readFileInto(name string, buf []byte) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Node files are small: a buffer reused from the previous file usually holds the next
+	// one, so no fstat is spent on its size.
+	if cap(buf) < 16<<10 {
+		buf = make([]byte, 0, 16<<10)
+	}
+	buf = buf[:0]
+	for {
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
+}
