@@ -251,6 +251,11 @@ func readOne(ctx context.Context, c Candidate, known map[string]stored, opts Sca
 		err = errors.New("reader returned no build")
 	}
 	r.build, r.err = b, err
+	if err == nil && len(b.Problems) > 0 && r.fingerprint == remoteFingerprint+"url="+opts.URL {
+		// Read over REST with a part missing (a test report the controller failed to send):
+		// not skipped next time, unlike a whole completed build.
+		r.fingerprint = remotePartialFingerprint + "url=" + opts.URL
+	}
 	if err == nil && opts.Explain != nil {
 		for i := range b.Steps {
 			st := &b.Steps[i]
@@ -280,7 +285,15 @@ func safeRead(read func() (*jenkins.Build, error)) (b *jenkins.Build, err error)
 // is nothing to stat, and nothing needs to be: a completed build never changes on the
 // controller, so a stored completed build is skipped without a request, and a stored running
 // build (completed=false) is read again whatever its fingerprint, until it completes.
-const remoteFingerprint = "remote;"
+//
+// A build read over REST with problems (a part the controller did not send, such as a test
+// report answered with an error, or steps an API could not list) is stored with
+// remotePartialFingerprint instead, which never matches: it is read again on every scan, so that
+// a passing failure of the controller does not leave a hole in the history for good.
+const (
+	remoteFingerprint        = "remote;"
+	remotePartialFingerprint = "remote;partial;"
+)
 
 // candidateFingerprint is fingerprint for a build directory, remoteFingerprint for a URL.
 func candidateFingerprint(dir string) string {

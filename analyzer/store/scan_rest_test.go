@@ -57,6 +57,31 @@ func TestScanURLCandidates(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.BuildsUnchanged)
 	assert.Equal(t, map[string]int{cands[0].Dir: 1, cands[1].Dir: 3}, reads)
+
+	// A completed build read with a part missing (the controller failed to send its test
+	// report) is read again until it is read whole.
+	third := store.Candidate{Dir: "https://ci.example.org/job/tvm/job/main/3/", Job: "tvm/main", Number: intp(3)}
+	cands = append(cands, third)
+	completed[third.Dir] = true
+	partial := true
+	read := opts.ReadContext
+	opts.ReadContext = func(ctx context.Context, c store.Candidate) (*jenkins.Build, error) {
+		b, err := read(ctx, c)
+		if c.Dir == third.Dir && partial {
+			b.Problems = []string{"GET " + c.Dir + "testReport/api/json: HTTP 502 Bad Gateway (after 4 attempts)"}
+		}
+		return b, err
+	}
+	for i, want := range []struct{ isNew, updated, unchanged int }{{1, 0, 2}, {0, 0, 3}, {0, 1, 2}, {0, 0, 3}} {
+		if i == 2 {
+			partial = false
+		}
+		res, err = db.Scan(context.Background(), cands, opts)
+		require.NoError(t, err)
+		assert.Equal(t, want, struct{ isNew, updated, unchanged int }{res.BuildsNew, res.BuildsUpdated, res.BuildsUnchanged}, "scan %d", i)
+	}
+	assert.Equal(t, map[string]int{cands[0].Dir: 1, cands[1].Dir: 3, third.Dir: 3}, reads,
+		"read while partial (twice), then whole (once), then skipped")
 }
 
 // fakeController serves n completed builds of tvm/main, every other one failed.
