@@ -262,6 +262,9 @@ func readOne(ctx context.Context, c Candidate, known map[string]stored, opts Sca
 			if st.Status != jenkins.StatusFailure && st.Status != jenkins.StatusAborted {
 				continue
 			}
+			if ctx.Err() != nil {
+				break // the scan stopped: this build is not written, and a remote log costs a request
+			}
 			if r.explained == nil {
 				r.explained = map[string]Explanation{}
 			}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -142,7 +143,7 @@ func TestScanURLInterrupted(t *testing.T) {
 			db, path := openDB(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			c.OnBuildRequest(func(_ string, number int) {
+			c.OnBuildRequest(func(_ *http.Request, _ string, number int) {
 				if number == mode.atBuild {
 					cancel()
 				}

@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -255,4 +259,53 @@ func keys(m map[string]int) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestScanURLInterrupted: Ctrl-C while builds are being fetched ends the scan with exit 3 and a
+// database holding only whole builds; the next scan fetches only the rest.
+func TestScanURLInterrupted(t *testing.T) {
+	c := fakeTVM(t)
+	for n := 1; n <= 10; n++ {
+		c.Put("main", passed(n, fmt.Sprint("c", n)))
+	}
+	db := filepath.Join(t.TempDir(), "history.db")
+	var once sync.Once
+	c.OnBuildRequest(func(r *http.Request, _ string, number int) {
+		if number != 6 {
+			return
+		}
+		once.Do(func() {
+			// SIGINT reaches the scan's signal context (this process has no other handler while it
+			// runs); the request is held until the scan drops it, so that the scan cannot finish,
+			// and stop listening, before the signal has been seen.
+			require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		})
+	})
+	out, r := scanURL(t, c, db, restLogin)
+	require.Equal(t, exitPartial, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "interrupted")
+	assert.Contains(t, r.stderr, "run the scan again")
+	assert.Less(t, out.BuildsNew, 10, "build 6 was cut")
+	assert.Empty(t, out.Errors, "a fetch cut by Ctrl-C is no build's error")
+	recorded := out.BuildsNew
+
+	c.OnBuildRequest(nil)
+	c.Reset()
+	out, r = scanURL(t, c, db, restLogin)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, 10-recorded, out.BuildsNew)
+	assert.Equal(t, recorded, out.BuildsUnchanged)
+	assert.Len(t, c.BuildHits(), 10-recorded, "the builds recorded before the interrupt are not fetched again")
+
+	h := runCLI(t, nil, "history", "--db", db, "--stage", "Build", "--label", "Run cmake build", "--format", "json")
+	require.Equal(t, exitOK, h.code, h.stderr)
+	var hist struct {
+		Runs []json.RawMessage `json:"runs"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(h.stdout), &hist))
+	assert.Len(t, hist.Runs, 10, "every build whole, each step once")
 }
