@@ -46,6 +46,8 @@ type WalkResult struct {
 //
 // At most a few builds per worker are held in memory at once, so a walk of a large home runs
 // in bounded memory. Walk stops early when fn returns an error (returning it) or ctx ends.
+// It lists and reads through OpenSource; callers that choose which builds to read (the
+// history's incremental scan) use a Source directly.
 func Walk(ctx context.Context, root string, opts WalkOptions, fn func(WalkResult) error) error {
 	// Builds that are not Pipeline runs are dropped after reading (below), as the reader tells
 	// them apart; the listing keeps them so that a bad build.xml is reported by its reader.
