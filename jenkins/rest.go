@@ -161,40 +161,6 @@ type remoteBuild struct {
 	viaAPI string // "blue" or "wfapi": which API listed the steps
 }
 
-// walkREST is Walk for a URL source.
-func walkREST(ctx context.Context, root string, opts WalkOptions, fn func(WalkResult) error) error {
-	src, err := parseRESTSource(root)
-	if err != nil {
-		return fn(WalkResult{Err: err})
-	}
-	c, err := newRESTClient(src.root, opts)
-	if err != nil {
-		return fn(WalkResult{Err: fmt.Errorf("source %s: %w", root, err)})
-	}
-	workers := opts.Workers
-	if workers <= 0 {
-		// Requests wait on the network, not the CPU.
-		workers = restDefaultWorkers
-	}
-	w := &restWalker{src: src, c: c, classes: map[string]string{}, jobs: map[string]*restJobInfo{}, branch: map[string]*boBranch{}}
-	refs, errs := w.findBuilds(ctx, workers)
-	for _, err := range errs {
-		if err := fn(WalkResult{Err: err}); err != nil {
-			return err
-		}
-	}
-	if opts.Include != nil {
-		kept := refs[:0:0]
-		for _, r := range refs {
-			if opts.Include(r) {
-				kept = append(kept, r)
-			}
-		}
-		refs = kept
-	}
-	return walkRefs(ctx, refs, workers, opts, func(r BuildRef) WalkResult { return w.read(ctx, r) }, fn)
-}
-
 // findBuilds lists the builds below the source: one request per folder or multibranch project
 // (its children come with their build numbers), up to workers at once. Builds are ordered as
 // FindBuilds orders them.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"runtime"
 	"sync"
 )
 
@@ -47,11 +46,19 @@ type WalkResult struct {
 //
 // At most a few builds per worker are held in memory at once, so a walk of a large home runs
 // in bounded memory. Walk stops early when fn returns an error (returning it) or ctx ends.
+// It lists and reads through OpenSource; callers that choose which builds to read (the
+// history's incremental scan) use a Source directly.
 func Walk(ctx context.Context, root string, opts WalkOptions, fn func(WalkResult) error) error {
-	if IsURLSource(root) {
-		return walkREST(ctx, root, opts, fn)
+	// Builds that are not Pipeline runs are dropped after reading (below), as the reader tells
+	// them apart; the listing keeps them so that a bad build.xml is reported by its reader.
+	lo := opts
+	lo.SkipNonPipeline = false
+	src, err := OpenSource(root, lo)
+	if err != nil {
+		return fn(WalkResult{Err: err})
 	}
-	refs, errs := FindBuilds(root)
+	defer src.Close()
+	refs, errs := src.Builds(ctx)
 	for _, err := range errs {
 		if err := fn(WalkResult{Err: err}); err != nil {
 			return err
@@ -66,11 +73,11 @@ func Walk(ctx context.Context, root string, opts WalkOptions, fn func(WalkResult
 		}
 		refs = kept
 	}
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
+	read := func(r BuildRef) WalkResult {
+		b, err := src.Read(ctx, r)
+		return WalkResult{Ref: r, Build: b, Err: err}
 	}
-	return walkRefs(ctx, refs, workers, opts, readRef, fn)
+	return walkRefs(ctx, refs, DefaultWorkers(root, opts.Workers), opts, read, fn)
 }
 
 // walkRefs reads refs with a pool of workers and hands results to fn in input order.

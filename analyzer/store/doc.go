@@ -24,7 +24,14 @@
 // skipped without being read when it is stored as completed and its fingerprint has not changed:
 // the fingerprint is a stat (never a parse) of build.xml (size, mtime), the build directory
 // (mtime), the workflow/ and workflow-completed/ flow-node directories (mtime) and
-// junitResult.xml (size, mtime), plus the base URL links are made from. A running build
+// junitResult.xml (size, mtime), plus the base URL links are made from. A build read over REST
+// (its candidate's Dir is its URL) has nothing to stat: its fingerprint is the constant "remote;"
+// (plus the base URL), because a build does not change once Jenkins has completed it. So a
+// stored completed build is skipped without a single request, and only the listing (jobs and
+// build numbers) is fetched on every scan. A remote build read with problems (a test report the
+// controller failed to send, steps no API could list) is read again on every scan instead. (A job deleted and recreated under the same name
+// reuses build numbers: its new builds keep the old builds' rows until rescanned into a fresh
+// database or instance.) A running build
 // (completed=false) is read on every scan until it completes, and only rewritten when what was
 // read differs (a content hash). Scans never delete a build: the history outlives Jenkins' build
 // discarder.

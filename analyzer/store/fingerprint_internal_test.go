@@ -85,3 +85,14 @@ func TestFingerprintRealBuilds(t *testing.T) {
 	require.Positive(t, n)
 	t.Logf("%d real build directories", n)
 }
+
+// TestCandidateFingerprintURL: a build read over REST is never stat'ed (a URL is no path) and
+// always has the same fingerprint, so that a stored completed build is skipped.
+func TestCandidateFingerprintURL(t *testing.T) {
+	for _, u := range []string{"https://ci.example.org/job/tvm/job/main/3/", "http://localhost:8080/jenkins/job/a/1/"} {
+		require.Equal(t, remoteFingerprint, candidateFingerprint(u), u)
+	}
+	dir := t.TempDir()
+	require.Equal(t, fingerprint(dir), candidateFingerprint(dir))
+	require.NotEqual(t, remoteFingerprint, candidateFingerprint(dir))
+}

@@ -46,8 +46,12 @@ type ScanOptions struct {
 	// URL is the controller's base URL, from which links are made; without it a link is the
 	// build directory's path.
 	URL string
-	// Read reads one build directory (jenkins.ReadBuild in the CLI). Required.
+	// Read reads one build directory (jenkins.ReadBuild). Read or ReadContext is required.
 	Read func(dir string) (*jenkins.Build, error)
+	// ReadContext, when set, is used instead of Read: it is given the whole candidate and a
+	// context that ends when the scan stops, as jenkins.Source.Read needs (the CLI reads
+	// directories and URLs alike through it).
+	ReadContext func(ctx context.Context, c Candidate) (*jenkins.Build, error)
 	// Explain, when set, describes a failed or aborted shell step from its own log: the line
 	// that tells why it failed (stored as the failure's message, so failures group by what went
 	// wrong rather than by "script returned exit code 1") with its class and cause. It runs in
@@ -118,7 +122,7 @@ func (db *DB) Scan(ctx context.Context, cands []Candidate, opts ScanOptions) (*S
 	if opts.Instance == "" {
 		return nil, errors.New("scan: an instance name is required")
 	}
-	if opts.Read == nil {
+	if opts.Read == nil && opts.ReadContext == nil {
 		return nil, errors.New("scan: no build reader")
 	}
 	workers := opts.Workers
@@ -158,7 +162,7 @@ func (db *DB) Scan(ctx context.Context, cands []Candidate, opts ScanOptions) (*S
 		go func() {
 			defer wg.Done()
 			for c := range jobsCh {
-				r := readOne(c, known, opts)
+				r := readOne(ctx, c, known, opts)
 				select {
 				case results <- r:
 				case <-ctx.Done():
@@ -230,24 +234,36 @@ func (db *DB) Scan(ctx context.Context, cands []Candidate, opts ScanOptions) (*S
 	return res, nil
 }
 
-func readOne(c Candidate, known map[string]stored, opts ScanOptions) readResult {
+func readOne(ctx context.Context, c Candidate, known map[string]stored, opts ScanOptions) readResult {
 	// The base URL is part of the fingerprint: links are made from it, so a scan with another
 	// --url rewrites every build's links.
-	r := readResult{cand: c, fingerprint: fingerprint(c.Dir) + "url=" + opts.URL}
+	r := readResult{cand: c, fingerprint: candidateFingerprint(c.Dir) + "url=" + opts.URL}
 	if s, ok := known[c.key()]; ok && s.completed && s.fingerprint == r.fingerprint {
 		r.skipped = true
 		return r
 	}
-	b, err := safeRead(opts.Read, c.Dir)
+	read := func() (*jenkins.Build, error) { return opts.Read(c.Dir) }
+	if opts.ReadContext != nil {
+		read = func() (*jenkins.Build, error) { return opts.ReadContext(ctx, c) }
+	}
+	b, err := safeRead(read)
 	if err == nil && b == nil {
 		err = errors.New("reader returned no build")
 	}
 	r.build, r.err = b, err
+	if err == nil && len(b.Problems) > 0 && r.fingerprint == remoteFingerprint+"url="+opts.URL {
+		// Read over REST with a part missing (a test report the controller failed to send):
+		// not skipped next time, unlike a whole completed build.
+		r.fingerprint = remotePartialFingerprint + "url=" + opts.URL
+	}
 	if err == nil && opts.Explain != nil {
 		for i := range b.Steps {
 			st := &b.Steps[i]
 			if st.Status != jenkins.StatusFailure && st.Status != jenkins.StatusAborted {
 				continue
+			}
+			if ctx.Err() != nil {
+				break // the scan stopped: this build is not written, and a remote log costs a request
 			}
 			if r.explained == nil {
 				r.explained = map[string]Explanation{}
@@ -259,13 +275,35 @@ func readOne(c Candidate, known map[string]stored, opts ScanOptions) readResult 
 }
 
 // safeRead turns a reader's panic into that build's error: one bad build never stops a scan.
-func safeRead(read func(string) (*jenkins.Build, error), dir string) (b *jenkins.Build, err error) {
+func safeRead(read func() (*jenkins.Build, error)) (b *jenkins.Build, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			b, err = nil, fmt.Errorf("reader panicked: %v", p)
 		}
 	}()
-	return read(dir)
+	return read()
+}
+
+// remoteFingerprint is the fingerprint of every build read over REST (its Dir is a URL). There
+// is nothing to stat, and nothing needs to be: a completed build never changes on the
+// controller, so a stored completed build is skipped without a request, and a stored running
+// build (completed=false) is read again whatever its fingerprint, until it completes.
+//
+// A build read over REST with problems (a part the controller did not send, such as a test
+// report answered with an error, or steps an API could not list) is stored with
+// remotePartialFingerprint instead, which never matches: it is read again on every scan, so that
+// a passing failure of the controller does not leave a hole in the history for good.
+const (
+	remoteFingerprint        = "remote;"
+	remotePartialFingerprint = "remote;partial;"
+)
+
+// candidateFingerprint is fingerprint for a build directory, remoteFingerprint for a URL.
+func candidateFingerprint(dir string) string {
+	if jenkins.IsURLSource(dir) {
+		return remoteFingerprint
+	}
+	return fingerprint(dir)
 }
 
 // fingerprint is a cheap stat of what a Jenkins build directory changes while the build runs

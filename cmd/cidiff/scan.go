@@ -30,15 +30,18 @@ func runScan(e *env, args []string) error {
 	fl := pflag.NewFlagSet("scan", pflag.ContinueOnError)
 	fl.SetOutput(e.stderr)
 	instance := fl.String("instance", "", "name of the controller the builds come from (required), e.g. prod")
-	url := fl.String("url", "", "the controller's base URL, from which every link is made")
+	url := fl.String("url", "", "the controller's base URL, from which every link is made (default: a URL SOURCE's controller)")
 	dbPath := fl.String("db", "", "history database FILE (created if missing)")
 	format := fl.String("format", "text", "output format: json or text")
-	workers := fl.Int("workers", 0, "builds read in parallel (default: one per CPU)")
+	workers := fl.Int("workers", 0, "builds read in parallel (default: one per CPU; 8 for a URL)")
 	fl.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: cidiff scan SOURCE --instance NAME [--url BASE] --db FILE [--format json|text]")
-		fmt.Fprintln(e.stderr, "\nBuilds already recorded and unchanged are skipped without being parsed; running builds are")
-		fmt.Fprintln(e.stderr, "read again until they complete. Interrupting a scan leaves the database consistent: the next")
-		fmt.Fprintln(e.stderr, "scan picks up where it stopped.")
+		fmt.Fprintln(e.stderr, "\nSOURCE is a JENKINS_HOME (or a directory below it) or a controller, folder or job URL")
+		fmt.Fprintln(e.stderr, "(credentials from JENKINS_USER + JENKINS_TOKEN, or a netrc file).")
+		fmt.Fprintln(e.stderr, "\nBuilds already recorded and unchanged are skipped without being parsed (over REST: a build")
+		fmt.Fprintln(e.stderr, "recorded as completed is never fetched again; only the job and build lists are); running")
+		fmt.Fprintln(e.stderr, "builds are read again until they complete. Interrupting a scan leaves the database consistent:")
+		fmt.Fprintln(e.stderr, "the next scan picks up where it stopped.")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -51,7 +54,7 @@ func runScan(e *env, args []string) error {
 		return err
 	}
 	if fl.NArg() != 1 {
-		return usageErrorf("one SOURCE is required (a JENKINS_HOME or a directory below it), got %d", fl.NArg())
+		return usageErrorf("one SOURCE is required (a JENKINS_HOME or a directory below it, or a controller, folder or job URL), got %d", fl.NArg())
 	}
 	source := fl.Arg(0)
 	if *instance == "" {
@@ -60,13 +63,16 @@ func runScan(e *env, args []string) error {
 	if *dbPath == "" {
 		return usageErrorf("--db FILE is required")
 	}
-	if jenkins.IsURLSource(source) {
-		// The history's incremental scan decides what to skip from the files' sizes and times;
-		// over REST it would need another rule (skip completed builds already stored).
-		return usageErrorf("SOURCE %s: scan records a JENKINS_HOME on disk; scanning a live controller over REST is not supported yet (steps and compare accept URLs)", source)
-	}
-	if _, err := checkSource(e, "SOURCE", source); err != nil {
+	creds, err := checkSource(e, "SOURCE", source)
+	if err != nil {
 		return err
+	}
+	baseURL := *url
+	if baseURL == "" && jenkins.IsURLSource(source) {
+		// Links to a controller's builds are made from its root, whatever part of it was scanned.
+		if baseURL, err = jenkins.ControllerURL(source); err != nil {
+			return usageErrorf("SOURCE: %v", err)
+		}
 	}
 
 	db, err := store.Open(*dbPath)
@@ -75,7 +81,21 @@ func runScan(e *env, args []string) error {
 	}
 	defer db.Close()
 
-	refs, walkErrs := jenkins.FindBuilds(source)
+	// Ctrl-C stops the scan after the build being written: every build is recorded whole or
+	// not at all, and the next scan goes on from there.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// Freestyle and other non-Pipeline builds have no shell steps to remember: left out while
+	// listing (a directory's by its build.xml's root element, a controller's by its job's class).
+	src, err := jenkins.OpenSource(source, jenkins.WalkOptions{Workers: *workers, Credentials: creds, SkipNonPipeline: true})
+	if err != nil {
+		return usageErrorf("SOURCE: %v", err)
+	}
+	defer src.Close()
+	// Only the listing is fetched every time; which builds are read is the store's decision
+	// (new and running ones: a completed build does not change).
+	refs, walkErrs := src.Builds(ctx)
 	var cands []store.Candidate
 	var skipped []store.ScanError
 	for _, err := range walkErrs {
@@ -94,27 +114,18 @@ func runScan(e *env, args []string) error {
 			}
 			seen[key] = r.Dir
 		}
-		ok, err := jenkins.IsPipelineBuild(r.Dir)
-		if err != nil {
-			skipped = append(skipped, store.ScanError{Dir: r.Dir, Error: err.Error()})
-			continue
-		}
-		if ok { // freestyle and other non-Pipeline builds have no shell steps to remember
-			cands = append(cands, store.Candidate{Dir: r.Dir, Job: r.Job, Number: r.Number})
-		}
+		cands = append(cands, store.Candidate{Dir: r.Dir, Job: r.Job, Number: r.Number})
 	}
 
-	// Ctrl-C stops the scan after the build being written: every build is recorded whole or
-	// not at all, and the next scan goes on from there.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	kb := analyzer.BuiltinKnowledgeBase()
 	logs := jenkins.NewStepLogs(16)
 	defer logs.Close()
 	prog := newProgress(e, "scanning builds")
 	res, err := db.Scan(ctx, cands, store.ScanOptions{
-		Instance: *instance, URL: *url, Workers: *workers, Progress: prog.update,
-		Read:    jenkins.ReadBuild,
+		Instance: *instance, URL: baseURL, Workers: jenkins.DefaultWorkers(source, *workers), Progress: prog.update,
+		ReadContext: func(ctx context.Context, c store.Candidate) (*jenkins.Build, error) {
+			return src.Read(ctx, jenkins.BuildRef{Dir: c.Dir, Job: c.Job, Number: c.Number})
+		},
 		Explain: func(b *jenkins.Build, s *jenkins.Step) store.Explanation { return explainFailure(kb, logs, b, s) },
 		Classify: func(text string) (string, string) {
 			m := kb.Classify(text)
