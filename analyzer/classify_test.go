@@ -106,7 +106,8 @@ func TestRetryNoticeIsNotAFailure(t *testing.T) {
 
 func TestClassifyNothing(t *testing.T) {
 	kb := BuiltinKnowledgeBase()
-	for _, in := range []string{"", "\n\n", "all good\nDone.", "+ echo No space left on device"} {
+	for _, in := range []string{"", "\n\n", "all good\nDone.", "+ echo No space left on device",
+		`Commit message: "[CI] Retry docker pull on toomanyrequests"`} {
 		assert.Equal(t, Match{Class: ClassUnknown}, kb.Classify(in), "%q", in)
 		assert.Nil(t, kb.ClassifyAll(in))
 	}
@@ -146,6 +147,35 @@ func TestNormaliseLine(t *testing.T) {
 	assert.True(t, isTraceLine("++ git rev-parse HEAD"))
 	assert.False(t, isTraceLine("+++++ Timeout +++++"[:5]))
 	assert.False(t, isTraceLine("+1 more"))
+}
+
+func TestIsPassedTestLine(t *testing.T) {
+	for line, want := range map[string]bool{
+		"tests/python/ci/test_ci.py::test_classify[No space left on device] PASSED [ 12%]":                     true,
+		"tests/python/unittest/test_gpu.py::test_cuda_add SKIPPED (no CUDA-capable device is detected) [ 40%]": true,
+		"tests/python/relay/test_op.py::test_conv2d XFAIL (flaky: Not equal to tolerance)":                     true,
+		"[gw1] [ 33%] PASSED tests/python/contrib/test_rpc_tracker.py::test_rpc_tracker_connection_refused":    true,
+		"SKIPPED [3] tests/python/contrib/test_cudnn.py:40: No CUDA GPUs are available":                        true,
+		"XFAIL tests/python/relay/test_vm.py::test_vm_rpc - RPCError on macOS":                                 true,
+		"--- SKIP: TestDockerPull (0.00s)":                                                                     true,
+		"--- PASS: TestRetryOnTooManyRequests (0.02s)":                                                         true,
+		"[  SKIPPED ] BuildModule.CUDAOutOfMemory (0 ms)":                                                      true,
+		"[       OK ] RPC.ConnectionRefused (3 ms)":                                                            true,
+		"tests/python/relay/test_op.py::test_conv2d FAILED [ 12%]":                                             false,
+		"FAILED tests/python/relay/test_vm.py::test_vm_rpc - RPCError: connection reset":                       false,
+		"--- FAIL: TestDockerPull (3.10s)":                                                                     false,
+		"[  FAILED  ] RPC.ConnectionRefused (3 ms)":                                                            false,
+		"E   AssertionError: Not equal to tolerance rtol=1e-05, atol=1e-07":                                    false,
+		"No space left on device":                                                                              false,
+		"1 failed, 432 passed, 12 skipped in 300.22s (0:05:00)":                                                false,
+	} {
+		assert.Equal(t, want, isPassedTestLine(line), "%q", line)
+	}
+	kb := BuiltinKnowledgeBase()
+	// A skip reason in a step that failed for another reason names no cause; the failure does.
+	m := kb.Classify("tests/python/unittest/test_gpu.py::test_cuda_add SKIPPED (no CUDA-capable device is detected) [ 40%]\n" +
+		"FAILED tests/python/relay/test_op.py::test_conv2d - assert 1 == 2")
+	assert.Equal(t, "test-failure", m.Rule)
 }
 
 func TestLineCRAndLength(t *testing.T) {
