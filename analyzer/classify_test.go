@@ -515,3 +515,27 @@ func TestRealJenkinsLogs(t *testing.T) {
 		assert.Equal(t, want, kb.Classify(string(data)).Rule, rel)
 	}
 }
+
+// TestNoisyTestFailure: a step that failed on an ordinary assertion, surrounded by lines that
+// read like infrastructure failures but are not (retried downloads, skip reasons, passing tests
+// named after errors, the checked-out commit's subject), must not be blamed on the executor or
+// the controller: a wrong executor/controller class blocks a launch for nothing.
+func TestNoisyTestFailure(t *testing.T) {
+	log := strings.Join([]string{
+		`[2022-09-10T11:30:00.000Z] Commit message: "[CI] Retry docker pull on toomanyrequests and No space left on device"`,
+		`[2022-09-10T11:30:01.000Z] WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused')': /simple/synr/`,
+		`[2022-09-10T11:30:05.000Z] d7bfe07ed847: Retrying in 5 seconds`,
+		`[2022-09-10T11:30:06.000Z] tests/python/ci/test_ci.py::test_classify[All nodes of label are offline] PASSED [ 10%]`,
+		`[2022-09-10T11:30:06.100Z] tests/python/contrib/test_cudnn.py::test_conv2d SKIPPED (No CUDA GPUs are available) [ 20%]`,
+		`[2022-09-10T11:30:06.200Z] tests/python/contrib/test_rpc.py::test_rpc_remote_module SKIPPED (nvidia-smi: command not found) [ 30%]`,
+		`[2022-09-10T11:30:06.300Z] [09:00:04] /workspace/src/runtime/rpc/rpc_server_env.cc:38: Upload /tmp/tmp8y2k/net.so... nbytes=43120`,
+		`[2022-09-10T11:30:07.000Z] tests/python/relay/test_op_level2.py::test_conv2d_run FAILED [ 40%]`,
+		`[2022-09-10T11:30:08.000Z] E       assert 3 == 2`,
+		`[2022-09-10T11:30:09.000Z] FAILED tests/python/relay/test_op_level2.py::test_conv2d_run - assert 3 == 2`,
+		`[2022-09-10T11:30:09.100Z] ========== 1 failed, 3 passed, 2 skipped in 9.22s ==========`,
+		`script returned exit code 1`,
+	}, "\n")
+	m := BuiltinKnowledgeBase().Classify(log)
+	assert.Equal(t, ClassUnknown, m.Class, "%+v", m)
+	assert.Equal(t, "test-failure", m.Rule, "%+v", m)
+}
