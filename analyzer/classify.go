@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -130,7 +131,7 @@ func (r *compiledRule) matchesMasked(line string, mask uint64, prefound bool) bo
 type logText struct {
 	display []string // line without prefixes, ANSI codes and surrounding space
 	match   []string // display with ASCII quotes: what patterns see
-	skip    []bool   // shell trace lines, never matched
+	skip    []bool   // shell trace lines, passed-test reports, commit messages: never matched
 	ascii   []bool   // the line is pure ASCII (lower-casing kept its bytes aligned)
 	lower   string   // lower-cased match lines joined by '\n'
 }
@@ -160,7 +161,7 @@ func newLog(text string) *logText {
 		m := asciiQuotes(d)
 		lg.display = append(lg.display, d)
 		lg.match = append(lg.match, m)
-		lg.skip = append(lg.skip, isTraceLine(m))
+		lg.skip = append(lg.skip, isTraceLine(m) || isPassedTestLine(m) || isCommitMessage(m))
 		lg.ascii = append(lg.ascii, isASCII(m))
 		if !lg.skip[len(lg.skip)-1] { // a trace line stays empty: no literal is found there
 			low.WriteString(strings.ToLower(m))
@@ -190,6 +191,34 @@ func isTraceLine(s string) bool {
 	// xtrace repeats '+' once per nesting level; a long run is a banner ("+++++ Timeout +++++").
 	return i > 0 && i <= 8 && i < len(s) && s[i] == ' '
 }
+
+// isCommitMessage reports whether a normalised line is the Jenkins git plugin's echo of the
+// checked-out commit's subject ("Commit message: \"[CI] Retry on toomanyrequests\""): prose
+// about failures, not a failure.
+func isCommitMessage(s string) bool {
+	return strings.HasPrefix(s, "Commit message: ")
+}
+
+// isPassedTestLine reports whether a normalised line reports a test that passed, was skipped or
+// failed as expected (pytest verbose and -rs/-rx summaries, pytest-xdist, go test, googletest).
+// A passing test's name or skip reason is not evidence of why the step failed, yet it often
+// reads like one: "test_classify[No space left on device] PASSED", "SKIPPED (no CUDA-capable
+// device is detected)". Classify sees such lines when another test in the same step failed.
+func isPassedTestLine(s string) bool {
+	if !strings.Contains(s, "PASS") && !strings.Contains(s, "SKIP") && !strings.Contains(s, "XFAIL") &&
+		!strings.Contains(s, "OK ]") {
+		return false
+	}
+	return passedTestRe.MatchString(s)
+}
+
+var passedTestRe = regexp.MustCompile(`^(?:` +
+	`\S+::\S.*\s(?:PASSED|SKIPPED|XFAIL|XPASS)\b` + // tests/x.py::test_y[p] PASSED [ 1%]
+	`|\[gw\d+\] \[\s*\d+%\] (?:PASSED|SKIPPED|XFAIL|XPASS) ` + // [gw0] [  1%] PASSED tests/...
+	`|(?:SKIPPED|XFAIL|XPASS) (?:\[\d+\] |\S+::)` + // SKIPPED [2] tests/x.py:10: reason
+	`|--- (?:PASS|SKIP): ` + // go test -v
+	`|\[\s+(?:OK|SKIPPED)\s+\] ` + // googletest
+	`)`)
 
 // normaliseLine removes what log decorators add around a line: ANSI escapes and Jenkins
 // console notes, timestamper and ISO timestamps, BuildKit step prefixes, pytest's "E   "

@@ -106,7 +106,8 @@ func TestRetryNoticeIsNotAFailure(t *testing.T) {
 
 func TestClassifyNothing(t *testing.T) {
 	kb := BuiltinKnowledgeBase()
-	for _, in := range []string{"", "\n\n", "all good\nDone.", "+ echo No space left on device"} {
+	for _, in := range []string{"", "\n\n", "all good\nDone.", "+ echo No space left on device",
+		`Commit message: "[CI] Retry docker pull on toomanyrequests"`} {
 		assert.Equal(t, Match{Class: ClassUnknown}, kb.Classify(in), "%q", in)
 		assert.Nil(t, kb.ClassifyAll(in))
 	}
@@ -146,6 +147,35 @@ func TestNormaliseLine(t *testing.T) {
 	assert.True(t, isTraceLine("++ git rev-parse HEAD"))
 	assert.False(t, isTraceLine("+++++ Timeout +++++"[:5]))
 	assert.False(t, isTraceLine("+1 more"))
+}
+
+func TestIsPassedTestLine(t *testing.T) {
+	for line, want := range map[string]bool{
+		"tests/python/ci/test_ci.py::test_classify[No space left on device] PASSED [ 12%]":                     true,
+		"tests/python/unittest/test_gpu.py::test_cuda_add SKIPPED (no CUDA-capable device is detected) [ 40%]": true,
+		"tests/python/relay/test_op.py::test_conv2d XFAIL (flaky: Not equal to tolerance)":                     true,
+		"[gw1] [ 33%] PASSED tests/python/contrib/test_rpc_tracker.py::test_rpc_tracker_connection_refused":    true,
+		"SKIPPED [3] tests/python/contrib/test_cudnn.py:40: No CUDA GPUs are available":                        true,
+		"XFAIL tests/python/relay/test_vm.py::test_vm_rpc - RPCError on macOS":                                 true,
+		"--- SKIP: TestDockerPull (0.00s)":                                                                     true,
+		"--- PASS: TestRetryOnTooManyRequests (0.02s)":                                                         true,
+		"[  SKIPPED ] BuildModule.CUDAOutOfMemory (0 ms)":                                                      true,
+		"[       OK ] RPC.ConnectionRefused (3 ms)":                                                            true,
+		"tests/python/relay/test_op.py::test_conv2d FAILED [ 12%]":                                             false,
+		"FAILED tests/python/relay/test_vm.py::test_vm_rpc - RPCError: connection reset":                       false,
+		"--- FAIL: TestDockerPull (3.10s)":                                                                     false,
+		"[  FAILED  ] RPC.ConnectionRefused (3 ms)":                                                            false,
+		"E   AssertionError: Not equal to tolerance rtol=1e-05, atol=1e-07":                                    false,
+		"No space left on device":                                                                              false,
+		"1 failed, 432 passed, 12 skipped in 300.22s (0:05:00)":                                                false,
+	} {
+		assert.Equal(t, want, isPassedTestLine(line), "%q", line)
+	}
+	kb := BuiltinKnowledgeBase()
+	// A skip reason in a step that failed for another reason names no cause; the failure does.
+	m := kb.Classify("tests/python/unittest/test_gpu.py::test_cuda_add SKIPPED (no CUDA-capable device is detected) [ 40%]\n" +
+		"FAILED tests/python/relay/test_op.py::test_conv2d - assert 1 == 2")
+	assert.Equal(t, "test-failure", m.Rule)
 }
 
 func TestLineCRAndLength(t *testing.T) {
@@ -484,4 +514,28 @@ func TestRealJenkinsLogs(t *testing.T) {
 		}
 		assert.Equal(t, want, kb.Classify(string(data)).Rule, rel)
 	}
+}
+
+// TestNoisyTestFailure: a step that failed on an ordinary assertion, surrounded by lines that
+// read like infrastructure failures but are not (retried downloads, skip reasons, passing tests
+// named after errors, the checked-out commit's subject), must not be blamed on the executor or
+// the controller: a wrong executor/controller class blocks a launch for nothing.
+func TestNoisyTestFailure(t *testing.T) {
+	log := strings.Join([]string{
+		`[2022-09-10T11:30:00.000Z] Commit message: "[CI] Retry docker pull on toomanyrequests and No space left on device"`,
+		`[2022-09-10T11:30:01.000Z] WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused')': /simple/synr/`,
+		`[2022-09-10T11:30:05.000Z] d7bfe07ed847: Retrying in 5 seconds`,
+		`[2022-09-10T11:30:06.000Z] tests/python/ci/test_ci.py::test_classify[All nodes of label are offline] PASSED [ 10%]`,
+		`[2022-09-10T11:30:06.100Z] tests/python/contrib/test_cudnn.py::test_conv2d SKIPPED (No CUDA GPUs are available) [ 20%]`,
+		`[2022-09-10T11:30:06.200Z] tests/python/contrib/test_rpc.py::test_rpc_remote_module SKIPPED (nvidia-smi: command not found) [ 30%]`,
+		`[2022-09-10T11:30:06.300Z] [09:00:04] /workspace/src/runtime/rpc/rpc_server_env.cc:38: Upload /tmp/tmp8y2k/net.so... nbytes=43120`,
+		`[2022-09-10T11:30:07.000Z] tests/python/relay/test_op_level2.py::test_conv2d_run FAILED [ 40%]`,
+		`[2022-09-10T11:30:08.000Z] E       assert 3 == 2`,
+		`[2022-09-10T11:30:09.000Z] FAILED tests/python/relay/test_op_level2.py::test_conv2d_run - assert 3 == 2`,
+		`[2022-09-10T11:30:09.100Z] ========== 1 failed, 3 passed, 2 skipped in 9.22s ==========`,
+		`script returned exit code 1`,
+	}, "\n")
+	m := BuiltinKnowledgeBase().Classify(log)
+	assert.Equal(t, ClassUnknown, m.Class, "%+v", m)
+	assert.Equal(t, "test-failure", m.Rule, "%+v", m)
 }

@@ -48,7 +48,10 @@ import (
 // ("#10 304.0 "), pytest's "E   " prefix, ANSI colour codes and Jenkins console notes are
 // removed; typographic quotes (‘ ’ “ ”) become ASCII quotes; leading and trailing space and
 // CR are trimmed. Shell trace lines ("+ docker pull ...", from set -x) are commands, not
-// output, and are never matched. A rule's Unless patterns veto a match on the same line: a
+// output, and are never matched; nor are reports of tests that passed or were skipped
+// ("...::test_x[No space left on device] PASSED", "SKIPPED [1] ...: no CUDA-capable device"),
+// whose names and skip reasons read like failures but are not why the step failed, nor the
+// Jenkins git plugin's "Commit message: ..." echo. A rule's Unless patterns veto a match on the same line: a
 // transient-network rule ignores "Retrying ..." notices, since a retry that later succeeds
 // is not a failure; the final "Max retries exceeded" line is.
 //
