@@ -21,9 +21,10 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt would rewrite:"; echo "$$out"; exit 1; fi
 
 # Refresh golden files after an intended change in output; review the diff before committing.
-# Only packages whose tests define -update get the flag (a test binary rejects unknown flags).
+# Only packages whose tests take -update (fixtures/golden, or their own flag) get it: a test
+# binary rejects unknown flags.
 golden:
-	$(GO) test $$(grep -l 'flag.Bool("update"' $$(git ls-files '*_test.go') | xargs -n1 dirname | sort -u | sed 's|^|./|') -run 'Golden' -update
+	$(GO) test $$(grep -lE 'fixtures/golden"|flag.Bool\("update"' $$(git ls-files '*_test.go') | xargs -n1 dirname | sort -u | sed 's|^|./|') -run 'Golden' -update
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

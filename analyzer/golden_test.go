@@ -3,17 +3,14 @@ package analyzer
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/cidiff/cidiff/fixtures/golden"
 	"github.com/cidiff/cidiff/jenkins"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // tvmComparison is a realistic comparison of the era-A TVM pipeline (TVM_CI.md §1.7) on two
 // controllers: four pull-request/main pairs showing an executor problem with a recovery, a
@@ -128,14 +125,7 @@ func TestGoldenComparison(t *testing.T) {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	require.NoError(t, enc.Encode(c))
-	path := filepath.Join("testdata", "compare", "tvm.json")
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -run Golden -update to create it")
-	assert.Equal(t, string(want), buf.String())
+	golden.Assert(t, filepath.Join("testdata", "compare", "tvm.json"), buf.Bytes())
 
 	// The facts a reader depends on, independent of the golden file.
 	assert.Equal(t, VerdictNoGo, c.Verdict)

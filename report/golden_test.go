@@ -2,34 +2,18 @@ package report
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cidiff/cidiff/fixtures/golden"
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
-// assertGolden compares got with testdata/golden/<name>; with -update it rewrites the file.
-// On a mismatch it writes <name>.got next to it (gitignored) for a diff.
+// assertGolden compares got with testdata/golden/<name> (fixtures/golden; -update rewrites).
 func assertGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "golden file missing: run go test ./report -run Golden -update")
-	if !bytes.Equal(want, got) {
-		_ = os.WriteFile(path+".got", got, 0o644)
-		t.Errorf("%s differs from the golden file; see %s.got (diff -u %s %s.got), or rerun with -update if the change is intended",
-			name, path, path, path)
-	}
+	golden.Assert(t, filepath.Join("testdata", "golden", name), got)
 }
 
 func render(t *testing.T, format string, opts Options) []byte {

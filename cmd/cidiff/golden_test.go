@@ -1,35 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cidiff/cidiff/fixtures/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
 func assertGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "golden file missing: run go test ./cmd/cidiff -run Golden -update")
-	if !bytes.Equal(want, got) {
-		_ = os.WriteFile(path+".got", got, 0o644)
-		t.Errorf("%s differs from the golden file; diff -u %s %s.got, or rerun with -update if intended", name, path, path)
-	}
+	golden.Assert(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // TestGoldenStepsLayouts lists the same build written in every storage layout Jenkins has used
