@@ -119,7 +119,7 @@ func run(cfg config, out, log io.Writer) error {
 
 	var rows []row
 	add := func(name string, s sample, builds int, xml int64, floor time.Duration) {
-		rows = append(rows, row{Name: name, Wall: s.Wall, Builds: builds, XMLBytes: xml, RSSKiB: s.MaxRSS, RChar: s.RChar, Floor: floor})
+		rows = append(rows, row{Name: name, Wall: s.Wall, CPU: s.CPU, Builds: builds, XMLBytes: xml, RSSKiB: s.MaxRSS, RChar: s.RChar, Floor: floor})
 	}
 	steps := func(home string) []string {
 		return b.withWorkers("steps", home, "--format", "json")
@@ -284,7 +284,7 @@ func (b *bench) measure(name string, args func(i int) []string, setup func(i int
 		} else {
 			ss = append(ss, s)
 		}
-		fmt.Fprintf(b.log, "%-18s %-8s %8s  %6.0f MiB\n", name, what, fmtDuration(s.Wall), float64(s.MaxRSS)/1024)
+		fmt.Fprintf(b.log, "%-18s %-8s %8s wall %8s CPU %6.0f MiB\n", name, what, fmtDuration(s.Wall), fmtDuration(s.CPU), float64(s.MaxRSS)/1024)
 	}
 	return median(ss), nil
 }

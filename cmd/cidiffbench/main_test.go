@@ -140,14 +140,14 @@ func TestAddBuildAndLinkHome(t *testing.T) {
 func TestRenderTable(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, renderTable(&out, []row{
-		{Name: "steps walk", Wall: 2 * time.Second, Builds: 100, XMLBytes: 50e6, RSSKiB: 2048, RChar: 5e6, Floor: 500 * time.Millisecond},
+		{Name: "steps walk", Wall: 2 * time.Second, CPU: 3 * time.Second, Builds: 100, XMLBytes: 50e6, RSSKiB: 2048, RChar: 5e6, Floor: 500 * time.Millisecond},
 		{Name: "scan (+1 build)", Wall: 45 * time.Millisecond, RSSKiB: 30 * 1024, RChar: -1},
 	}))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, lines, 6) // top border, header, separator, two rows, bottom border
-	assert.Equal(t, []string{"measure", "wall", "builds/s", "XML MB/s", "peak RSS MiB", "rchar MB", "× floor"}, cellsOf(lines[1]))
-	assert.Equal(t, []string{"steps walk", "2.00s", "50.0", "25.0", "2", "5.0", "4.0"}, cellsOf(lines[3]))
-	assert.Equal(t, []string{"scan (+1 build)", "45.0ms", "-", "-", "30", "-", "-"}, cellsOf(lines[4]))
+	assert.Equal(t, []string{"measure", "wall", "CPU", "builds/s", "XML MB/s", "peak RSS MiB", "rchar MB", "× floor"}, cellsOf(lines[1]))
+	assert.Equal(t, []string{"steps walk", "2.00s", "3.00s", "50.0", "25.0", "2", "5.0", "4.0"}, cellsOf(lines[3]))
+	assert.Equal(t, []string{"scan (+1 build)", "45.0ms", "-", "-", "-", "30", "-", "-"}, cellsOf(lines[4]))
 }
 
 func cellsOf(line string) []string {

@@ -13,7 +13,10 @@ import (
 
 // sample is one run of a measured command.
 type sample struct {
-	Wall   time.Duration
+	Wall time.Duration
+	// CPU is the child's user+system time: steadier than Wall on a shared machine, where
+	// other processes take cores away.
+	CPU    time.Duration
 	MaxRSS int64 // KiB, from the child's rusage
 	// RChar is the bytes the child read through read(2)-like calls, page cache included
 	// (/proc/PID/io rchar); -1 when the platform does not say.
@@ -36,6 +39,7 @@ func runOnce(bin string, args []string, env []string, stdout io.Writer, okExits 
 	rchar := childRChar(cmd.Process.Pid) // returns once the child has exited, before reaping
 	err := cmd.Wait()
 	s := sample{Wall: time.Since(start), RChar: rchar, MaxRSS: maxRSS(cmd.ProcessState)}
+	s.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	s.Exit = cmd.ProcessState.ExitCode()
 	if err != nil && !contains(okExits, s.Exit) {
 		return s, fmt.Errorf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, tail(stderr.String(), 2000))

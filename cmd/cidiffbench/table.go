@@ -15,6 +15,7 @@ import (
 type row struct {
 	Name     string
 	Wall     time.Duration
+	CPU      time.Duration // user+system
 	Builds   int   // builds the run read: builds/s
 	XMLBytes int64 // XML bytes the run parses: MB/s
 	RSSKiB   int64 // peak resident set of the child, KiB
@@ -23,7 +24,7 @@ type row struct {
 	Floor time.Duration
 }
 
-var tableHeader = []string{"measure", "wall", "builds/s", "XML MB/s", "peak RSS MiB", "rchar MB", "× floor"}
+var tableHeader = []string{"measure", "wall", "CPU", "builds/s", "XML MB/s", "peak RSS MiB", "rchar MB", "× floor"}
 
 // renderTable writes rows as a text table.
 func renderTable(w io.Writer, rows []row) error {
@@ -31,7 +32,7 @@ func renderTable(w io.Writer, rows []row) error {
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}}),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}}),
 	)
 	tb.Header(tableHeader)
 	for _, r := range rows {
@@ -43,25 +44,25 @@ func renderTable(w io.Writer, rows []row) error {
 }
 
 func (r row) cells() []string {
-	c := []string{r.Name, fmtDuration(r.Wall), "-", "-", "-", "-", "-"}
+	c := []string{r.Name, fmtDuration(r.Wall), fmtDuration(r.CPU), "-", "-", "-", "-", "-"}
 	if r.Wall <= 0 {
 		return c
 	}
 	secs := r.Wall.Seconds()
 	if r.Builds > 0 {
-		c[2] = fmtRate(float64(r.Builds) / secs)
+		c[3] = fmtRate(float64(r.Builds) / secs)
 	}
 	if r.XMLBytes > 0 {
-		c[3] = fmtRate(float64(r.XMLBytes) / 1e6 / secs)
+		c[4] = fmtRate(float64(r.XMLBytes) / 1e6 / secs)
 	}
 	if r.RSSKiB > 0 {
-		c[4] = strconv.FormatFloat(float64(r.RSSKiB)/1024, 'f', 0, 64)
+		c[5] = strconv.FormatFloat(float64(r.RSSKiB)/1024, 'f', 0, 64)
 	}
 	if r.RChar >= 0 {
-		c[5] = strconv.FormatFloat(float64(r.RChar)/1e6, 'f', 1, 64)
+		c[6] = strconv.FormatFloat(float64(r.RChar)/1e6, 'f', 1, 64)
 	}
 	if r.Floor > 0 {
-		c[6] = strconv.FormatFloat(secs/r.Floor.Seconds(), 'f', 1, 64)
+		c[7] = strconv.FormatFloat(secs/r.Floor.Seconds(), 'f', 1, 64)
 	}
 	return c
 }
