@@ -16,10 +16,10 @@ type row struct {
 	Name     string
 	Wall     time.Duration
 	CPU      time.Duration // user+system
-	Builds   int   // builds the run read: builds/s
-	XMLBytes int64 // XML bytes the run parses: MB/s
-	RSSKiB   int64 // peak resident set of the child, KiB
-	RChar    int64 // bytes read through read(2), page cache included (MB, like XML)
+	Builds   int           // builds the run read: builds/s
+	XMLBytes int64         // XML bytes the run parses: MB/s
+	RSSKiB   int64         // peak resident set of the child, KiB
+	RChar    int64         // bytes read through read(2), page cache included (MB, like XML)
 	// Floor is the time to merely read the same XML files in parallel: the row's ratio.
 	Floor time.Duration
 }
