@@ -38,6 +38,9 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == launchFlag {
+		os.Exit(launchMain(os.Args[2:]))
+	}
 	var cfg config
 	flag.IntVar(&cfg.spec.Builds, "builds", 300, "builds per home (the corpus has a prod and a staging home)")
 	flag.Uint64Var(&cfg.spec.Seed, "seed", 1, "generator seed")

@@ -15,6 +15,14 @@ import (
 	"github.com/cidiff/cidiff/jenkins"
 )
 
+// TestMain lets the test binary be the launcher runOnce starts (os.Executable).
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == launchFlag {
+		os.Exit(launchMain(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
 func TestCorpusKeyNamesEveryInput(t *testing.T) {
 	base := corpusSpec{Builds: 300, Seed: 1, LogMB: 2}
 	assert.Equal(t, "b300-s1-l2", base.key())
@@ -205,6 +213,22 @@ func TestRunOnceMeasuresAChild(t *testing.T) {
 	s, err = runOnce("sh", []string{"-c", "exit 3"}, nil, nil, 0, 3)
 	assert.NoError(t, err, "exit 3 accepted")
 	assert.Equal(t, 3, s.Exit)
+}
+
+// A child's peak RSS must be its own, not this process's: Linux carries ru_maxrss across
+// execve, and Go starts children with vfork.
+func TestRunOnceIgnoresTheParentsPeak(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("peak RSS is read the Linux way")
+	}
+	big := make([]byte, 256<<20)
+	for i := 0; i < len(big); i += 4096 {
+		big[i] = 1
+	}
+	s, err := runOnce("true", nil, nil, nil)
+	runtime.KeepAlive(big)
+	require.NoError(t, err)
+	assert.Less(t, s.MaxRSS, int64(64<<10), "KiB: the child's peak, not the 256 MiB of its grandparent")
 }
 
 func TestCheckScan(t *testing.T) {

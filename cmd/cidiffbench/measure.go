@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
+	"errors"
 	"io"
-	"os"
 	"os/exec"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -24,13 +21,11 @@ type sample struct {
 	Exit  int
 }
 
-// runOnce runs bin with args as a child process and measures it. okExits are the exit codes
-// that mean the command did its work (compare exits 1 for NO-GO).
-func runOnce(bin string, args []string, env []string, stdout io.Writer, okExits ...int) (sample, error) {
+// measureChild runs bin with args as a child process and measures it: wall and CPU time,
+// peak RSS (rusage) and rchar (/proc/PID/io, read before the child is reaped).
+func measureChild(bin string, args []string, stdout, stderr io.Writer) (sample, error) {
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Stderr = stderr
 	cmd.Stdout = stdout
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -41,8 +36,9 @@ func runOnce(bin string, args []string, env []string, stdout io.Writer, okExits 
 	s := sample{Wall: time.Since(start), RChar: rchar, MaxRSS: maxRSS(cmd.ProcessState)}
 	s.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	s.Exit = cmd.ProcessState.ExitCode()
-	if err != nil && !contains(okExits, s.Exit) {
-		return s, fmt.Errorf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, tail(stderr.String(), 2000))
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		return s, err
 	}
 	return s, nil
 }
