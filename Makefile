@@ -5,6 +5,7 @@ BIN      := bin/cidiff
 # make bench BUILDS=2000 scales the generated corpus (builds per home; see cmd/cidiffbench).
 BUILDS   ?= 300
 BENCHTIME ?= 1s
+RUNS     ?= 3
 
 .PHONY: all build test lint bench bench-go bench-cli bench-scale golden eval fuzz clean fixtures
 
@@ -34,7 +35,7 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
 
 bench-cli:
-	$(GO) run ./cmd/cidiffbench -builds $(BUILDS)
+	$(GO) run ./cmd/cidiffbench -builds $(BUILDS) -runs $(RUNS)
 
 # Peak memory and the incremental scan at 200 and at 2,000 builds per home, with 0.2 MB logs
 # (2,000 builds of 2 MB would be ~8 GB on disk). One measured run each; the corpora are deleted.
