@@ -2,10 +2,12 @@
 GO       ?= go
 PKGS     := ./...
 BIN      := bin/cidiff
-# make bench BUILDS=2000 scales the generated corpus.
+# make bench BUILDS=2000 scales the generated corpus (builds per home; see cmd/cidiffbench).
 BUILDS   ?= 300
+BENCHTIME ?= 1s
+RUNS     ?= 3
 
-.PHONY: all build test lint bench golden eval fuzz clean fixtures
+.PHONY: all build test lint bench bench-go bench-cli bench-scale golden eval fuzz clean fixtures
 
 all: lint test build
 
@@ -26,8 +28,21 @@ lint:
 golden:
 	$(GO) test $$(grep -lE 'fixtures/golden"|flag.Bool\("update"' $$(git ls-files '*_test.go') | xargs -n1 dirname | sort -u | sed 's|^|./|') -run 'Golden' -update
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+# Go micro-benchmarks, then the whole commands on a generated corpus (cached under
+# $TMPDIR/cidiff-bench; `make bench-cli` alone skips the micro-benchmarks).
+bench: bench-go bench-cli
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+bench-cli:
+	$(GO) run ./cmd/cidiffbench -builds $(BUILDS) -runs $(RUNS)
+
+# Peak memory and the incremental scan at 200 and at 2,000 builds per home, with 0.2 MB logs
+# (2,000 builds of 2 MB would be ~8 GB on disk). One measured run each; the corpora are deleted.
+bench-scale:
+	$(GO) run ./cmd/cidiffbench -builds 200 -log-mb 0.2 -runs 1 -split=false -clean
+	$(GO) run ./cmd/cidiffbench -builds 2000 -log-mb 0.2 -runs 1 -split=false -clean
 
 # Short fuzzing pass over every reader of bytes from disk.
 FUZZTIME ?= 10s

@@ -67,7 +67,10 @@ func register(c command) { commands[c.name] = c }
 
 func main() {
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal}
-	os.Exit(run(e, os.Args[1:]))
+	stop := startCPUProfile(os.Getenv("CIDIFF_CPUPROFILE"), os.Stderr)
+	code := run(e, os.Args[1:])
+	stop()
+	os.Exit(code)
 }
 
 // run executes one cidiff invocation and returns its exit code.
