@@ -1222,11 +1222,7 @@ func (p *fastParser) argEntry(fn *flowNode) {
 		}
 	}
 	if n == 2 && scalar {
-		if fn.args == nil {
-			fn.args = map[string]string{key: val}
-		} else {
-			fn.args[key] = val
-		}
+		fn.setArg(key, val)
 	}
 }
 

@@ -30,8 +30,8 @@ func (s *nodeSet) readBulkWith(fp *fastParser, name string, data []byte, opts *r
 	if fp != nil {
 		nodes, why, ok := fp.fastReadBulk(name, data)
 		if ok {
-			if len(s.nodes) == 0 {
-				s.nodes = make(map[int]*flowNode, len(nodes)) // no growth while adding
+			if len(s.nodes) == 0 && len(nodes) > 0 {
+				s.nodes = make([]*flowNode, 0, len(nodes)) // no growth while adding
 			}
 			for _, fn := range nodes {
 				s.add(fn)

@@ -124,8 +124,8 @@ func TestFastEqualsCarefulPerFile(t *testing.T) {
 
 // fastCompareFile reads one file with both readers.
 func fastCompareFile(name string, data []byte, bulk bool, wantID int) (careful, fast *nodeSet, declined []string) {
-	careful = &nodeSet{nodes: map[int]*flowNode{}}
-	fast = &nodeSet{nodes: map[int]*flowNode{}}
+	careful = &nodeSet{}
+	fast = &nodeSet{}
 	opts := &readOpts{}
 	fp := newFastParser()
 	if bulk {
@@ -289,8 +289,8 @@ var fastTemplates = func() []struct {
 // careful reader.
 func fastCheckEqual(t *testing.T, data []byte, bulk bool) {
 	fp := newFastParser()
-	fast := &nodeSet{nodes: map[int]*flowNode{}}
-	careful := &nodeSet{nodes: map[int]*flowNode{}}
+	fast := &nodeSet{}
+	careful := &nodeSet{}
 	if bulk {
 		nodes, why, ok := fp.fastReadBulk("f.xml", data)
 		if strings.HasPrefix(why, fastInternalError) {
@@ -342,7 +342,7 @@ func BenchmarkFlowNodeStore(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
-			s := &nodeSet{nodes: map[int]*flowNode{}}
+			s := &nodeSet{}
 			s.readBulkWith(newFastParser(), "flowNodeStore.xml", data, nil)
 			if len(s.problems) > 0 || len(s.nodes) < 500 {
 				b.Fatal(s.problems)
@@ -353,7 +353,7 @@ func BenchmarkFlowNodeStore(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
-			s := &nodeSet{nodes: map[int]*flowNode{}}
+			s := &nodeSet{}
 			s.readBulk("flowNodeStore.xml", data)
 			if len(s.problems) > 0 || len(s.nodes) < 500 {
 				b.Fatal(s.problems)
@@ -400,15 +400,15 @@ func TestFastReferenceHopLimit(t *testing.T) {
 	require.Empty(t, declined)
 	require.Equal(t, careful, fast)
 	for entry := 1; entry <= 40; entry++ {
-		n := fast.nodes[entry+1]
+		n := fast.node(entry + 1)
 		require.NotNil(t, n)
 		assert.Equal(t, entry <= maxReferenceHops+1, n.err != nil, "entry %d", entry)
 	}
 	careful, fast, declined = fastCompareFile("f.xml", []byte(fastChain(5, 5)), true, 0)
 	require.Empty(t, declined)
 	require.Equal(t, careful, fast)
-	for id, n := range fast.nodes {
-		assert.Nil(t, n.err, "node %d", id)
+	for _, n := range fast.nodes {
+		assert.Nil(t, n.err, "node %d", n.id)
 	}
 }
 
@@ -461,7 +461,7 @@ func BenchmarkFlowNodeStoreReal(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				for _, data := range stores {
-					s := &nodeSet{nodes: map[int]*flowNode{}}
+					s := &nodeSet{}
 					if r.fast {
 						s.readBulkWith(newFastParser(), "flowNodeStore.xml", data, nil)
 					} else {

@@ -59,22 +59,12 @@ func readBuild(dir string, opts *readOpts) (*Build, error) {
 
 	g := buildGraph(ns.nodes)
 	b.Problems = append(b.Problems, g.problems...)
-	facts := flowFacts{finished: b.Completed || bx.done || hasFlowEnd(g)}
+	facts := flowFacts{finished: b.Completed || bx.done || g.flowEnd}
 	if b.Completed && !b.Start.IsZero() && b.Duration > 0 {
 		facts.end = b.Start.Add(b.Duration)
 	}
 	b.Steps = shellSteps(g, facts)
 	return b, nil
-}
-
-// hasFlowEnd reports whether the flow reached its FlowEndNode.
-func hasFlowEnd(g *graph) bool {
-	for _, n := range g.nodes {
-		if n.class == "FlowEndNode" {
-			return true
-		}
-	}
-	return false
 }
 
 // readBuildBytes is ReadBuild's pure part for fuzzing: build.xml bytes only.
