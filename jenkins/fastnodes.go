@@ -149,8 +149,14 @@ type fastParser struct {
 	nodes []*flowNode
 	tags  []fastTag
 	cands []fastCand
-	slab  []flowNode
-	ints  []int
+
+	// Slabs the nodes, their parent ids and their arguments are carved from. The nodes of a
+	// build point into them until recycle; used counts what they handed out since, so the
+	// next build can get one slab that holds them all.
+	slab                          []flowNode
+	ints                          []int
+	pairs                         []argPair
+	slabUsed, intsUsed, pairsUsed int
 
 	intern map[string]string
 }
@@ -817,10 +823,39 @@ func (p *fastParser) entry() {
 // newNode hands out flowNodes from a slab, sparing one allocation per node.
 func (p *fastParser) newNode() *flowNode {
 	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]flowNode, 0, 64)
+		p.slab = make([]flowNode, 0, max(64, p.slabUsed))
 	}
 	p.slab = p.slab[:len(p.slab)+1]
-	return &p.slab[len(p.slab)-1]
+	p.slabUsed++
+	fn := &p.slab[len(p.slab)-1]
+	*fn = flowNode{} // the slab may be recycled
+	return fn
+}
+
+// recycle declares every node the parser handed out dead: the slabs are reused from the
+// start, or, if one build outgrew them, replaced by one that holds what it needed.
+func (p *fastParser) recycle() {
+	if p.slabUsed == len(p.slab) {
+		p.slab = p.slab[:0]
+	} else {
+		p.slab = make([]flowNode, 0, p.slabUsed)
+	}
+	if p.intsUsed == len(p.ints) {
+		p.ints = p.ints[:0]
+	} else {
+		p.ints = make([]int, 0, p.intsUsed+16)
+	}
+	if p.pairsUsed == len(p.pairs) {
+		p.pairs = p.pairs[:0]
+	} else {
+		p.pairs = make([]argPair, 0, p.pairsUsed+16)
+	}
+	p.slabUsed, p.intsUsed, p.pairsUsed = 0, 0, 0
+	p.d, p.nodes = nil, p.nodes[:0]
+	clear(p.nodes[:cap(p.nodes)]) // no stale pointers kept alive by the pool
+	if len(p.intern) >= 4096 {
+		clear(p.intern) // a long walk would otherwise intern only its first builds' strings
+	}
 }
 
 // tag reads a Tag element: parseTag without the DOM.
@@ -912,14 +947,18 @@ func (p *fastParser) parentIDs(fn *flowNode) {
 		if err != nil {
 			p.fail("bad parent id")
 		}
+		if len(p.ints) == cap(p.ints) {
+			// A new slab, the node's ids so far moved along; earlier nodes keep the old one.
+			grown := make([]int, len(p.ints)-start, max(256, p.intsUsed, 2*(len(p.ints)-start)))
+			copy(grown, p.ints[start:])
+			p.ints, start = grown, 0
+		}
 		p.ints = append(p.ints, pid)
+		p.intsUsed++
 	}
 	if n := len(p.ints) - start; n > 0 {
 		// Full slice expression: an append by a caller can never write into a neighbour.
 		fn.parents = p.ints[start:len(p.ints):len(p.ints)]
-	}
-	if cap(p.ints)-len(p.ints) < 8 {
-		p.ints = make([]int, 0, 256) // earlier nodes keep the old array
 	}
 }
 
@@ -1181,22 +1220,52 @@ func (p *fastParser) arguments(fn *flowNode, name []byte, empty bool) {
 		if argsEmpty {
 			continue
 		}
+		if fn.args != nil {
+			// A second ArgumentsActionImpl (never seen in practice): merge as setArg does.
+			for p.child(args) {
+				if key, val, ok := p.argEntry(); ok {
+					fn.setArg(key, val)
+				}
+			}
+			continue
+		}
+		// The node's arguments, one pair per name as setArg keeps them, carved from a slab.
+		start := len(p.pairs)
+	entries:
 		for p.child(args) {
-			p.argEntry(fn)
+			key, val, ok := p.argEntry()
+			if !ok {
+				continue
+			}
+			for i := start; i < len(p.pairs); i++ {
+				if p.pairs[i].key == key {
+					p.pairs[i].val = val
+					continue entries
+				}
+			}
+			if len(p.pairs) == cap(p.pairs) {
+				grown := make([]argPair, len(p.pairs)-start, max(128, p.pairsUsed, 2*(len(p.pairs)-start)))
+				copy(grown, p.pairs[start:])
+				p.pairs, start = grown, 0
+			}
+			p.pairs = append(p.pairs, argPair{key, val})
+			p.pairsUsed++
+		}
+		if len(p.pairs) > start {
+			fn.args = p.pairs[start:len(p.pairs):len(p.pairs)]
 		}
 	}
 }
 
 // argEntry reads one entry of an arguments map: exactly two elements, a key and a scalar
-// value, else nothing.
-func (p *fastParser) argEntry(fn *flowNode) {
+// value, else ok is false.
+func (p *fastParser) argEntry() (key, val string, ok bool) {
 	p.noRef("argument entry")
 	name, empty := p.nm(), p.empty
 	if empty {
-		return
+		return "", "", false
 	}
 	n := 0
-	var key, val string
 	scalar := false
 	for p.child(name) {
 		n++
@@ -1221,9 +1290,7 @@ func (p *fastParser) argEntry(fn *flowNode) {
 			p.skip(p.nm(), p.empty)
 		}
 	}
-	if n == 2 && scalar {
-		fn.setArg(key, val)
-	}
+	return key, val, n == 2 && scalar
 }
 
 // Reference paths the reader resolves itself.

@@ -1,6 +1,7 @@
 package jenkins
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -517,4 +518,55 @@ func TestReadFileInto(t *testing.T) {
 	_, err = readFileInto(dir, nil)
 	_, want = os.ReadFile(dir)
 	assert.Equal(t, want.Error(), err.Error())
+}
+
+// TestReadBuildKeepsNothingOfTheScratch reads builds one after the other with one scratch,
+// as a walk does: what a Build holds must not change when the scratch reads the next one.
+func TestReadBuildKeepsNothingOfTheScratch(t *testing.T) {
+	dirs := fastFixtureBuilds(t)
+	sc := &readScratch{}
+	type kept struct {
+		b    *Build
+		json string
+	}
+	var all []kept
+	for round := 0; round < 2; round++ {
+		for _, dir := range dirs {
+			b, err := readBuildWith(dir, nil, sc)
+			require.NoError(t, err)
+			j, err := json.Marshal(b)
+			require.NoError(t, err)
+			sc.reset()
+			scratchPoison(sc)
+			all = append(all, kept{b, string(j)})
+		}
+	}
+	for i, k := range all {
+		j, err := json.Marshal(k.b)
+		require.NoError(t, err)
+		if string(j) != k.json {
+			t.Errorf("build %d (%s) changed after later reads with the same scratch", i, k.b.Dir)
+		}
+	}
+}
+
+// scratchPoison overwrites every byte a reset scratch may reuse, so whatever still points
+// into it shows.
+func scratchPoison(sc *readScratch) {
+	for i := range sc.buf[:cap(sc.buf)] {
+		sc.buf[:cap(sc.buf)][i] = 'X'
+	}
+	if p := sc.fp; p != nil {
+		bad := "poisoned"
+		for i := range p.slab[:cap(p.slab)] {
+			p.slab[:cap(p.slab)][i] = flowNode{id: -1, class: bad, label: bad, branch: bad, stageName: bad, desc: bad,
+				workspace: &workspaceInfo{bad, bad}, err: &nodeError{class: bad, message: bad}, args: []argPair{{bad, bad}}}
+		}
+		for i := range p.ints[:cap(p.ints)] {
+			p.ints[:cap(p.ints)][i] = -1
+		}
+		for i := range p.pairs[:cap(p.pairs)] {
+			p.pairs[:cap(p.pairs)][i] = argPair{bad, bad}
+		}
+	}
 }

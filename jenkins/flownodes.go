@@ -292,23 +292,27 @@ func storageCandidates(recorded string) []string {
 
 // readFlowNodes finds and reads the flow nodes of the build in dir.
 func readFlowNodes(dir, recorded string) *nodeSet {
-	return readFlowNodesWith(dir, recorded, nil)
+	return readFlowNodesWith(dir, recorded, nil, nil)
 }
 
 // readFlowNodesWith is readFlowNodes with the reader chosen by opts: the fast reader, the
 // careful one for what it declines, unless opts forces the careful reader (fastread.go).
-func readFlowNodesWith(dir, recorded string, opts *readOpts) *nodeSet {
+// sc, if not nil, lends its buffers and fast parser (see readScratch).
+func readFlowNodesWith(dir, recorded string, opts *readOpts, sc *readScratch) *nodeSet {
 	s := &nodeSet{layout: LayoutNone}
+	if sc == nil {
+		sc = &readScratch{}
+	}
 	var fp *fastParser
 	if !opts.carefulOnly() {
-		fp = newFastParser()
+		fp = sc.parser()
 	}
 	for _, sd := range storageCandidates(recorded) {
 		full := filepath.Join(dir, sd)
 		bulk := filepath.Join(full, "flowNodeStore.xml")
 		if st, err := os.Stat(bulk); err == nil && st.Mode().IsRegular() {
 			s.layout, s.storageDir = LayoutBulk, sd
-			data, err := os.ReadFile(bulk)
+			data, err := sc.readFile(bulk, st.Size())
 			if err != nil {
 				s.problems = append(s.problems, fmt.Sprintf("%s: %v", bulk, err))
 				return s
@@ -343,15 +347,13 @@ func readFlowNodesWith(dir, recorded string, opts *readOpts) *nodeSet {
 			}
 			return files[i].name < files[j].name
 		})
-		var buf []byte // one read buffer for all files: neither reader keeps the bytes
 		for _, f := range files {
 			p := full + string(filepath.Separator) + f.name // full is clean: filepath.Join's result
-			data, err := readFileInto(p, buf)
+			data, err := sc.readFile(p, 0)
 			if err != nil {
 				s.problems = append(s.problems, fmt.Sprintf("%s: %v", p, err))
 				continue
 			}
-			buf = data
 			s.readNodeFileWith(fp, p, data, f.id, opts)
 		}
 		return s

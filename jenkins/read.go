@@ -2,7 +2,6 @@ package jenkins
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 )
@@ -21,12 +20,20 @@ func ReadBuild(dir string) (*Build, error) {
 // readBuild is ReadBuild with the flow-node reader chosen by opts (nil: fast, careful on
 // decline).
 func readBuild(dir string, opts *readOpts) (*Build, error) {
+	sc := scratchPool.Get().(*readScratch)
+	defer scratchPool.Put(sc)
+	defer sc.reset() // after the steps are built: they copy what they keep out of the nodes
+	return readBuildWith(dir, opts, sc)
+}
+
+// readBuildWith is readBuild reading with the buffers of sc.
+func readBuildWith(dir string, opts *readOpts, sc *readScratch) (*Build, error) {
 	b := &Build{Dir: dir, Layout: LayoutNone}
 	if n, err := strconv.Atoi(filepath.Base(filepath.Clean(dir))); err == nil && n >= 0 {
 		b.Number = &n
 	}
 	name := filepath.Join(dir, "build.xml")
-	data, err := os.ReadFile(name)
+	data, err := sc.readFile(name, 0)
 	if err != nil {
 		return nil, err // *PathError names the file
 	}
@@ -46,7 +53,7 @@ func readBuild(dir string, opts *readOpts) (*Build, error) {
 		return b, nil
 	}
 
-	ns := readFlowNodesWith(dir, bx.storageDir, opts)
+	ns := readFlowNodesWith(dir, bx.storageDir, opts, sc)
 	b.Layout, b.StorageDir = ns.layout, ns.storageDir
 	b.Problems = append(b.Problems, ns.problems...)
 	if ns.layout == LayoutNone {

@@ -331,7 +331,7 @@ func TestGraphEqualsReferenceOnRealBuilds(t *testing.T) {
 	end := time.UnixMilli(1736954750315).UTC()
 	for _, dir := range dirs {
 		for _, careful := range []bool{false, true} {
-			ns := readFlowNodesWith(dir, "", &readOpts{careful: careful})
+			ns := readFlowNodesWith(dir, "", &readOpts{careful: careful}, nil)
 			if ns.layout == LayoutNone {
 				continue
 			}
