@@ -159,6 +159,7 @@ type fastParser struct {
 	slabUsed, intsUsed, pairsUsed int
 
 	intern map[string]string
+	dom    domSlab // build.xml nodes (buildxml_fast.go)
 }
 
 func newFastParser() *fastParser {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/antchfx/xmlquery"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -567,6 +568,11 @@ func scratchPoison(sc *readScratch) {
 		}
 		for i := range p.pairs[:cap(p.pairs)] {
 			p.pairs[:cap(p.pairs)][i] = argPair{bad, bad}
+		}
+		for _, c := range p.dom.chunks {
+			for i := range c {
+				c[i] = xmlquery.Node{Type: xmlquery.ElementNode, Data: bad, Attr: []xmlquery.Attr{{Value: bad}}}
+			}
 		}
 	}
 }

@@ -37,7 +37,11 @@ func readBuildWith(dir string, opts *readOpts, sc *readScratch) (*Build, error) 
 	if err != nil {
 		return nil, err // *PathError names the file
 	}
-	bx, err := parseBuildXML(name, data, b)
+	var fp *fastParser
+	if !opts.carefulOnly() {
+		fp = sc.parser()
+	}
+	bx, err := parseBuildXMLWith(fp, name, data, b, opts)
 	if err != nil {
 		return nil, err
 	}
