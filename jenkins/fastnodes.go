@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -87,14 +88,27 @@ func (p *fastParser) closeTag(name []byte) {
 // elements.
 func (p *fastParser) skipWhite() {
 	d, i := p.d, p.pos
+	// Eight bytes at a time: the first byte that is none of ' ', '\t', '\n' ends the run.
+	for i+8 <= len(d) {
+		w := binary.LittleEndian.Uint64(d[i:])
+		if other := nonZeroBytes(w^0x2020202020202020) & nonZeroBytes(w^0x0909090909090909) &
+			nonZeroBytes(w^0x0a0a0a0a0a0a0a0a); other != 0 {
+			p.pos = i + bits.TrailingZeros64(other)/8
+			return
+		}
+		i += 8
+	}
 	for i < len(d) && fastWhite[d[i]] {
 		i++
-		// Indentation: runs of spaces, eight at a time.
-		for i+8 <= len(d) && binary.LittleEndian.Uint64(d[i:]) == 0x2020202020202020 {
-			i += 8
-		}
 	}
 	p.pos = i
+}
+
+// nonZeroBytes has the high bit of each byte of w that is not zero set, and no other bit:
+// exact, unlike hasZeroByte, since no carry crosses a byte.
+func nonZeroBytes(w uint64) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	return ((w & low7) + low7 | w) &^ low7
 }
 
 // Kinds of XStream reference an ErrorAction's <error> can be.
@@ -1000,6 +1014,18 @@ func (p *fastParser) simpleClass(a fastAttr) string {
 	}
 	if i := bytes.LastIndexAny(v, ".$"); i >= 0 {
 		v = v[i+1:]
+	}
+	switch string(v) { // the graph classes, without a map lookup
+	case "StepAtomNode":
+		return "StepAtomNode"
+	case "StepStartNode":
+		return "StepStartNode"
+	case "StepEndNode":
+		return "StepEndNode"
+	case "FlowStartNode":
+		return "FlowStartNode"
+	case "FlowEndNode":
+		return "FlowEndNode"
 	}
 	return p.internBytes(v)
 }
