@@ -105,7 +105,7 @@ func (p *fastParser) skipWhite() {
 }
 
 // nonZeroBytes has the high bit of each byte of w that is not zero set, and no other bit:
-// exact, unlike hasZeroByte, since no carry crosses a byte.
+// exact, unlike a subtraction test, since no carry crosses a byte.
 func nonZeroBytes(w uint64) uint64 {
 	const low7 = 0x7f7f7f7f7f7f7f7f
 	return ((w & low7) + low7 | w) &^ low7
@@ -394,18 +394,30 @@ func (p *fastParser) next() int {
 func (p *fastParser) scanText(i int, quote int) (int, bool) {
 	d := p.d
 	ent := false
-	q := uint64(0x0101010101010101) * uint64(byte(quote)) // quote < 0: 0xFF bytes, never in UTF-8
+	// Eight plain bytes at a time: no byte below 0x20 or above 0x7F, no '<', '&', ']' or
+	// quote. A byte's high bit in the sum below is set when the byte is any of those (a byte
+	// c < 0x20 makes c-0x20 wrap; a byte equal to x makes (c^x)-1 wrap; a byte >= 0x80 has
+	// it already, so no term needs to mask those out); a borrow from a lower
+	// byte can set it for a plain byte too, which only means "look closer" below.
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := ones * uint64(byte(quote))
 	for i < len(d) {
-		// Eight plain bytes at a time: no byte below 0x20 or above 0x7F, no '<', '&', ']'
-		// or quote. A hit only means "look closer" below.
-		for i+8 <= len(d) {
-			w := binary.LittleEndian.Uint64(d[i:])
-			if (w-0x2020202020202020)&^w&0x8080808080808080|w&0x8080808080808080|
-				hasZeroByte(w^0x3c3c3c3c3c3c3c3c)|hasZeroByte(w^0x2626262626262626)|
-				hasZeroByte(w^0x5d5d5d5d5d5d5d5d)|hasZeroByte(w^q) != 0 {
-				break
+		if quote < 0 {
+			for i+8 <= len(d) {
+				w := binary.LittleEndian.Uint64(d[i:])
+				if ((w-0x20*ones)|w|((w^'<'*ones)-ones)|((w^'&'*ones)-ones)|((w^']'*ones)-ones))&highs != 0 {
+					break
+				}
+				i += 8
 			}
-			i += 8
+		} else {
+			for i+8 <= len(d) {
+				w := binary.LittleEndian.Uint64(d[i:])
+				if ((w-0x20*ones)|w|((w^'<'*ones)-ones)|((w^'&'*ones)-ones)|((w^']'*ones)-ones)|((w^q)-ones))&highs != 0 {
+					break
+				}
+				i += 8
+			}
 		}
 		if i >= len(d) {
 			break
@@ -446,11 +458,6 @@ func (p *fastParser) scanText(i int, quote int) (int, bool) {
 		p.fail("unterminated attribute value")
 	}
 	return i, ent
-}
-
-// hasZeroByte is non-zero when some byte of w is zero.
-func hasZeroByte(w uint64) uint64 {
-	return (w - 0x0101010101010101) &^ w & 0x8080808080808080
 }
 
 // checkCDATA validates CDATA content. sanitizeXML rewrites character references even inside
