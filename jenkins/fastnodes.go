@@ -579,8 +579,9 @@ func (p *fastParser) scanName(i int) int {
 	return j
 }
 
+// skipSpace moves past ' ', '\t' and '\n' inside a tag; one table load per byte.
 func skipSpace(d []byte, i int) int {
-	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n') {
+	for i < len(d) && fastWhite[d[i]] {
 		i++
 	}
 	return i

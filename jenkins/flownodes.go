@@ -255,6 +255,17 @@ func (x *idIndex) get(id int) (int, bool) {
 	return int(p), ok
 }
 
+// reserve sizes the slice for about n ids up to the largest id in last (if any), so setting
+// them grows nothing; ids beyond the slack still go to the map.
+func (x *idIndex) reserve(n int, last []*flowNode) {
+	if x.dense != nil || len(last) == 0 {
+		return
+	}
+	if top := last[len(last)-1].id; top >= 0 && top <= 8*n+denseSlack {
+		x.dense = make([]int32, top+1)
+	}
+}
+
 // set records id at position pos, which is the number of ids set before.
 func (x *idIndex) set(id, pos int) {
 	if id >= 0 && id < len(x.dense) {

@@ -120,13 +120,26 @@ func (g *graph) pos(id int) int32 {
 // buildGraph computes enclosing blocks of the nodes (any order, one per id); problems name
 // the node's file.
 func buildGraph(nodes []*flowNode) *graph {
+	return buildGraphIndexed(nodes, nil)
+}
+
+// buildGraphIndexed is buildGraph given, optionally, the index of nodes by id (a nodeSet's):
+// nodes stored in id order, as both layouts usually are, then need neither a copy nor a
+// second index. Neither is modified.
+func buildGraphIndexed(nodes []*flowNode, byID *idIndex) *graph {
 	n := len(nodes)
-	g := &graph{nodes: slices.Clone(nodes), flags: make([]nodeFlags, n)}
-	if !slices.IsSortedFunc(g.nodes, cmpNodeID) {
-		slices.SortFunc(g.nodes, cmpNodeID)
-	}
-	for i, fn := range g.nodes {
-		g.byID.set(fn.id, i)
+	g := &graph{nodes: nodes, flags: make([]nodeFlags, n)}
+	if byID != nil && slices.IsSortedFunc(nodes, cmpNodeID) {
+		g.byID = *byID
+	} else {
+		if !slices.IsSortedFunc(nodes, cmpNodeID) {
+			g.nodes = slices.Clone(nodes)
+			slices.SortFunc(g.nodes, cmpNodeID)
+		}
+		g.byID.reserve(n, g.nodes[max(n-1, 0):])
+		for i, fn := range g.nodes {
+			g.byID.set(fn.id, i)
+		}
 	}
 	// One allocation for every per-position slice.
 	all := make([]int32, 9*n)

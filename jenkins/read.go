@@ -68,7 +68,7 @@ func readBuildWith(dir string, opts *readOpts, sc *readScratch) (*Build, error) 
 		return b, nil
 	}
 
-	g := buildGraph(ns.nodes)
+	g := buildGraphIndexed(ns.nodes, &ns.byID)
 	b.Problems = append(b.Problems, g.problems...)
 	facts := flowFacts{finished: b.Completed || bx.done || g.flowEnd}
 	if b.Completed && !b.Start.IsZero() && b.Duration > 0 {

@@ -299,13 +299,19 @@ func refHasFlowEnd(g *refGraph) bool {
 // graphCheckEqual requires the graph and its shell steps to equal the reference's.
 func graphCheckEqual(t *testing.T, nodes []*flowNode, facts flowFacts, where string) {
 	t.Helper()
-	byID := make(map[int]*flowNode, len(nodes))
+	graphCheckEqualIndexed(t, nodes, nil, facts, where)
+}
+
+// graphCheckEqualIndexed is graphCheckEqual for buildGraphIndexed(nodes, byID).
+func graphCheckEqualIndexed(t *testing.T, nodes []*flowNode, byID *idIndex, facts flowFacts, where string) {
+	t.Helper()
+	byIDMap := make(map[int]*flowNode, len(nodes))
 	for _, n := range nodes {
-		byID[n.id] = n
+		byIDMap[n.id] = n
 	}
-	require.Len(t, byID, len(nodes), "%s: one node per id", where)
-	ref := refBuildGraph(byID)
-	g := buildGraph(nodes)
+	require.Len(t, byIDMap, len(nodes), "%s: one node per id", where)
+	ref := refBuildGraph(byIDMap)
+	g := buildGraphIndexed(nodes, byID)
 	require.Equal(t, ref.problems, g.problems, where)
 	require.Equal(t, refHasFlowEnd(ref), g.flowEnd, where)
 	require.Equal(t, refShellSteps(ref, facts), shellSteps(g, facts), where)
@@ -337,6 +343,7 @@ func TestGraphEqualsReferenceOnRealBuilds(t *testing.T) {
 			}
 			for _, facts := range []flowFacts{{}, {finished: true, end: end}} {
 				graphCheckEqual(t, ns.nodes, facts, dir)
+				graphCheckEqualIndexed(t, ns.nodes, &ns.byID, facts, dir) // as ReadBuild does
 			}
 			graphs++
 			steps += len(shellSteps(buildGraph(ns.nodes), flowFacts{}))
