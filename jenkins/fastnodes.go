@@ -1055,6 +1055,26 @@ const (
 // actionKind is the kind of an action element from its raw name: the simple name of
 // javaName (aliases expanded, "_-" → '$', "__" → '_').
 func actionKind(raw []byte) int {
+	// The names flow-node storage writes most, as written (one switch, no scan).
+	switch string(raw) {
+	case "wf.a.TimingAction":
+		return actTiming
+	case "s.a.LogStorageAction", "s.a.LogActionImpl":
+		return actOther
+	case "wf.a.BodyInvocationAction":
+		return actBody
+	case "cps.a.ArgumentsActionImpl":
+		return actArguments
+	case "wf.a.ErrorAction":
+		return actError
+	case "wf.a.LabelAction":
+		return actLabel
+	}
+	return actionKindOf(raw)
+}
+
+// actionKindOf is actionKind for any name.
+func actionKindOf(raw []byte) int {
 	last := 0
 	escaped := false
 	for i := 0; i < len(raw); i++ {

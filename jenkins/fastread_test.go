@@ -576,3 +576,11 @@ func scratchPoison(sc *readScratch) {
 		}
 	}
 }
+
+// TestActionKindShortcut: the shortcut names get the kind the general rule gives them.
+func TestActionKindShortcut(t *testing.T) {
+	for _, name := range []string{"wf.a.TimingAction", "s.a.LogStorageAction", "s.a.LogActionImpl",
+		"wf.a.BodyInvocationAction", "cps.a.ArgumentsActionImpl", "wf.a.ErrorAction", "wf.a.LabelAction"} {
+		assert.Equal(t, actionKindOf([]byte(name)), actionKind([]byte(name)), name)
+	}
+}
