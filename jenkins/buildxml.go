@@ -29,10 +29,26 @@ type buildXML struct {
 
 // parseBuildXML reads build.xml bytes into b. name is the file's path, for errors.
 func parseBuildXML(name string, data []byte, b *Build) (buildXML, error) {
+	return parseBuildXMLWith(nil, name, data, b, nil)
+}
+
+// parseBuildXMLWith is parseBuildXML with the document built by fp's fast lexer
+// (buildxml_fast.go), or by parseXML when fp is nil or declines.
+func parseBuildXMLWith(fp *fastParser, name string, data []byte, b *Build, opts *readOpts) (buildXML, error) {
 	var bx buildXML
-	doc, err := parseXML(name, data)
-	if err != nil {
-		return bx, err
+	var doc *xmlquery.Node
+	if fp != nil {
+		var why string
+		var ok bool
+		if doc, why, ok = fp.fastBuildDOM(name, data); !ok {
+			opts.decline(name, why)
+		}
+	}
+	if doc == nil {
+		var err error
+		if doc, err = parseXML(name, data); err != nil {
+			return bx, err
+		}
 	}
 	root := xsRoot(doc)
 	if root == nil {

@@ -66,14 +66,18 @@ const libraryAndProjectCheckouts = `
   </org.jenkinsci.plugins.workflow.job.WorkflowRun_-SCMCheckout>
 </checkouts>`
 
-func TestParseBuildXML(t *testing.T) {
+// buildXMLCase is one build.xml and what parseBuildXML reads from it.
+type buildXMLCase struct {
+	name string
+	xml  string
+	want Build
+	bx   buildXML
+}
+
+// buildXMLCases are the build.xml shapes of JENKINS_FORMATS.md §3 (also fuzz seeds).
+func buildXMLCases() []buildXMLCase {
 	start := time.UnixMilli(1736954750315).UTC()
-	for _, tc := range []struct {
-		name string
-		xml  string
-		want Build
-		bx   buildXML
-	}{
+	return []buildXMLCase{
 		{
 			name: "modern completed with user cause and parameters",
 			xml: strings.Replace(fxBuildXML("FAILURE", `
@@ -184,7 +188,11 @@ func TestParseBuildXML(t *testing.T) {
 			want: Build{Result: ResultFailure, Completed: true, Start: time.UnixMilli(1521734312832).UTC(), Duration: 2243 * time.Millisecond,
 				Causes: []Cause{{Kind: "BranchIndexingCause", Description: "branch indexing"}, {Kind: "UserCause", Description: "user bob"}}},
 		},
-	} {
+	}
+}
+
+func TestParseBuildXML(t *testing.T) {
+	for _, tc := range buildXMLCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			var b Build
 			bx, err := parseBuildXML("build.xml", []byte(tc.xml), &b)

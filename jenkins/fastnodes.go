@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -87,14 +88,27 @@ func (p *fastParser) closeTag(name []byte) {
 // elements.
 func (p *fastParser) skipWhite() {
 	d, i := p.d, p.pos
+	// Eight bytes at a time: the first byte that is none of ' ', '\t', '\n' ends the run.
+	for i+8 <= len(d) {
+		w := binary.LittleEndian.Uint64(d[i:])
+		if other := nonZeroBytes(w^0x2020202020202020) & nonZeroBytes(w^0x0909090909090909) &
+			nonZeroBytes(w^0x0a0a0a0a0a0a0a0a); other != 0 {
+			p.pos = i + bits.TrailingZeros64(other)/8
+			return
+		}
+		i += 8
+	}
 	for i < len(d) && fastWhite[d[i]] {
 		i++
-		// Indentation: runs of spaces, eight at a time.
-		for i+8 <= len(d) && binary.LittleEndian.Uint64(d[i:]) == 0x2020202020202020 {
-			i += 8
-		}
 	}
 	p.pos = i
+}
+
+// nonZeroBytes has the high bit of each byte of w that is not zero set, and no other bit:
+// exact, unlike a subtraction test, since no carry crosses a byte.
+func nonZeroBytes(w uint64) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	return ((w & low7) + low7 | w) &^ low7
 }
 
 // Kinds of XStream reference an ErrorAction's <error> can be.
@@ -149,10 +163,17 @@ type fastParser struct {
 	nodes []*flowNode
 	tags  []fastTag
 	cands []fastCand
-	slab  []flowNode
-	ints  []int
+
+	// Slabs the nodes, their parent ids and their arguments are carved from. The nodes of a
+	// build point into them until recycle; used counts what they handed out since, so the
+	// next build can get one slab that holds them all.
+	slab                          []flowNode
+	ints                          []int
+	pairs                         []argPair
+	slabUsed, intsUsed, pairsUsed int
 
 	intern map[string]string
+	dom    domSlab // build.xml nodes (buildxml_fast.go)
 }
 
 func newFastParser() *fastParser {
@@ -373,18 +394,30 @@ func (p *fastParser) next() int {
 func (p *fastParser) scanText(i int, quote int) (int, bool) {
 	d := p.d
 	ent := false
-	q := uint64(0x0101010101010101) * uint64(byte(quote)) // quote < 0: 0xFF bytes, never in UTF-8
+	// Eight plain bytes at a time: no byte below 0x20 or above 0x7F, no '<', '&', ']' or
+	// quote. A byte's high bit in the sum below is set when the byte is any of those (a byte
+	// c < 0x20 makes c-0x20 wrap; a byte equal to x makes (c^x)-1 wrap; a byte >= 0x80 has
+	// it already, so no term needs to mask those out); a borrow from a lower
+	// byte can set it for a plain byte too, which only means "look closer" below.
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := ones * uint64(byte(quote))
 	for i < len(d) {
-		// Eight plain bytes at a time: no byte below 0x20 or above 0x7F, no '<', '&', ']'
-		// or quote. A hit only means "look closer" below.
-		for i+8 <= len(d) {
-			w := binary.LittleEndian.Uint64(d[i:])
-			if (w-0x2020202020202020)&^w&0x8080808080808080|w&0x8080808080808080|
-				hasZeroByte(w^0x3c3c3c3c3c3c3c3c)|hasZeroByte(w^0x2626262626262626)|
-				hasZeroByte(w^0x5d5d5d5d5d5d5d5d)|hasZeroByte(w^q) != 0 {
-				break
+		if quote < 0 {
+			for i+8 <= len(d) {
+				w := binary.LittleEndian.Uint64(d[i:])
+				if ((w-0x20*ones)|w|((w^'<'*ones)-ones)|((w^'&'*ones)-ones)|((w^']'*ones)-ones))&highs != 0 {
+					break
+				}
+				i += 8
 			}
-			i += 8
+		} else {
+			for i+8 <= len(d) {
+				w := binary.LittleEndian.Uint64(d[i:])
+				if ((w-0x20*ones)|w|((w^'<'*ones)-ones)|((w^'&'*ones)-ones)|((w^']'*ones)-ones)|((w^q)-ones))&highs != 0 {
+					break
+				}
+				i += 8
+			}
 		}
 		if i >= len(d) {
 			break
@@ -425,11 +458,6 @@ func (p *fastParser) scanText(i int, quote int) (int, bool) {
 		p.fail("unterminated attribute value")
 	}
 	return i, ent
-}
-
-// hasZeroByte is non-zero when some byte of w is zero.
-func hasZeroByte(w uint64) uint64 {
-	return (w - 0x0101010101010101) &^ w & 0x8080808080808080
 }
 
 // checkCDATA validates CDATA content. sanitizeXML rewrites character references even inside
@@ -551,8 +579,9 @@ func (p *fastParser) scanName(i int) int {
 	return j
 }
 
+// skipSpace moves past ' ', '\t' and '\n' inside a tag; one table load per byte.
 func skipSpace(d []byte, i int) int {
-	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n') {
+	for i < len(d) && fastWhite[d[i]] {
 		i++
 	}
 	return i
@@ -817,10 +846,39 @@ func (p *fastParser) entry() {
 // newNode hands out flowNodes from a slab, sparing one allocation per node.
 func (p *fastParser) newNode() *flowNode {
 	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]flowNode, 0, 64)
+		p.slab = make([]flowNode, 0, max(64, p.slabUsed))
 	}
 	p.slab = p.slab[:len(p.slab)+1]
-	return &p.slab[len(p.slab)-1]
+	p.slabUsed++
+	fn := &p.slab[len(p.slab)-1]
+	*fn = flowNode{} // the slab may be recycled
+	return fn
+}
+
+// recycle declares every node the parser handed out dead: the slabs are reused from the
+// start, or, if one build outgrew them, replaced by one that holds what it needed.
+func (p *fastParser) recycle() {
+	if p.slabUsed == len(p.slab) {
+		p.slab = p.slab[:0]
+	} else {
+		p.slab = make([]flowNode, 0, p.slabUsed)
+	}
+	if p.intsUsed == len(p.ints) {
+		p.ints = p.ints[:0]
+	} else {
+		p.ints = make([]int, 0, p.intsUsed+16)
+	}
+	if p.pairsUsed == len(p.pairs) {
+		p.pairs = p.pairs[:0]
+	} else {
+		p.pairs = make([]argPair, 0, p.pairsUsed+16)
+	}
+	p.slabUsed, p.intsUsed, p.pairsUsed = 0, 0, 0
+	p.d, p.nodes = nil, p.nodes[:0]
+	clear(p.nodes[:cap(p.nodes)]) // no stale pointers kept alive by the pool
+	if len(p.intern) >= 4096 {
+		clear(p.intern) // a long walk would otherwise intern only its first builds' strings
+	}
 }
 
 // tag reads a Tag element: parseTag without the DOM.
@@ -912,14 +970,18 @@ func (p *fastParser) parentIDs(fn *flowNode) {
 		if err != nil {
 			p.fail("bad parent id")
 		}
+		if len(p.ints) == cap(p.ints) {
+			// A new slab, the node's ids so far moved along; earlier nodes keep the old one.
+			grown := make([]int, len(p.ints)-start, max(256, p.intsUsed, 2*(len(p.ints)-start)))
+			copy(grown, p.ints[start:])
+			p.ints, start = grown, 0
+		}
 		p.ints = append(p.ints, pid)
+		p.intsUsed++
 	}
 	if n := len(p.ints) - start; n > 0 {
 		// Full slice expression: an append by a caller can never write into a neighbour.
 		fn.parents = p.ints[start:len(p.ints):len(p.ints)]
-	}
-	if cap(p.ints)-len(p.ints) < 8 {
-		p.ints = make([]int, 0, 256) // earlier nodes keep the old array
 	}
 }
 
@@ -961,6 +1023,18 @@ func (p *fastParser) simpleClass(a fastAttr) string {
 	if i := bytes.LastIndexAny(v, ".$"); i >= 0 {
 		v = v[i+1:]
 	}
+	switch string(v) { // the graph classes, without a map lookup
+	case "StepAtomNode":
+		return "StepAtomNode"
+	case "StepStartNode":
+		return "StepStartNode"
+	case "StepEndNode":
+		return "StepEndNode"
+	case "FlowStartNode":
+		return "FlowStartNode"
+	case "FlowEndNode":
+		return "FlowEndNode"
+	}
 	return p.internBytes(v)
 }
 
@@ -981,6 +1055,26 @@ const (
 // actionKind is the kind of an action element from its raw name: the simple name of
 // javaName (aliases expanded, "_-" → '$', "__" → '_').
 func actionKind(raw []byte) int {
+	// The names flow-node storage writes most, as written (one switch, no scan).
+	switch string(raw) {
+	case "wf.a.TimingAction":
+		return actTiming
+	case "s.a.LogStorageAction", "s.a.LogActionImpl":
+		return actOther
+	case "wf.a.BodyInvocationAction":
+		return actBody
+	case "cps.a.ArgumentsActionImpl":
+		return actArguments
+	case "wf.a.ErrorAction":
+		return actError
+	case "wf.a.LabelAction":
+		return actLabel
+	}
+	return actionKindOf(raw)
+}
+
+// actionKindOf is actionKind for any name.
+func actionKindOf(raw []byte) int {
 	last := 0
 	escaped := false
 	for i := 0; i < len(raw); i++ {
@@ -1181,22 +1275,52 @@ func (p *fastParser) arguments(fn *flowNode, name []byte, empty bool) {
 		if argsEmpty {
 			continue
 		}
+		if fn.args != nil {
+			// A second ArgumentsActionImpl (never seen in practice): merge as setArg does.
+			for p.child(args) {
+				if key, val, ok := p.argEntry(); ok {
+					fn.setArg(key, val)
+				}
+			}
+			continue
+		}
+		// The node's arguments, one pair per name as setArg keeps them, carved from a slab.
+		start := len(p.pairs)
+	entries:
 		for p.child(args) {
-			p.argEntry(fn)
+			key, val, ok := p.argEntry()
+			if !ok {
+				continue
+			}
+			for i := start; i < len(p.pairs); i++ {
+				if p.pairs[i].key == key {
+					p.pairs[i].val = val
+					continue entries
+				}
+			}
+			if len(p.pairs) == cap(p.pairs) {
+				grown := make([]argPair, len(p.pairs)-start, max(128, p.pairsUsed, 2*(len(p.pairs)-start)))
+				copy(grown, p.pairs[start:])
+				p.pairs, start = grown, 0
+			}
+			p.pairs = append(p.pairs, argPair{key, val})
+			p.pairsUsed++
+		}
+		if len(p.pairs) > start {
+			fn.args = p.pairs[start:len(p.pairs):len(p.pairs)]
 		}
 	}
 }
 
 // argEntry reads one entry of an arguments map: exactly two elements, a key and a scalar
-// value, else nothing.
-func (p *fastParser) argEntry(fn *flowNode) {
+// value, else ok is false.
+func (p *fastParser) argEntry() (key, val string, ok bool) {
 	p.noRef("argument entry")
 	name, empty := p.nm(), p.empty
 	if empty {
-		return
+		return "", "", false
 	}
 	n := 0
-	var key, val string
 	scalar := false
 	for p.child(name) {
 		n++
@@ -1221,13 +1345,7 @@ func (p *fastParser) argEntry(fn *flowNode) {
 			p.skip(p.nm(), p.empty)
 		}
 	}
-	if n == 2 && scalar {
-		if fn.args == nil {
-			fn.args = map[string]string{key: val}
-		} else {
-			fn.args[key] = val
-		}
-	}
+	return key, val, n == 2 && scalar
 }
 
 // Reference paths the reader resolves itself.

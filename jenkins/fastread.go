@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // Plumbing between readFlowNodes and the two flow-node readers: the fast one (fastnodes.go)
@@ -30,8 +31,8 @@ func (s *nodeSet) readBulkWith(fp *fastParser, name string, data []byte, opts *r
 	if fp != nil {
 		nodes, why, ok := fp.fastReadBulk(name, data)
 		if ok {
-			if len(s.nodes) == 0 {
-				s.nodes = make(map[int]*flowNode, len(nodes)) // no growth while adding
+			if len(s.nodes) == 0 && len(nodes) > 0 {
+				s.nodes = make([]*flowNode, 0, len(nodes)) // no growth while adding
 			}
 			for _, fn := range nodes {
 				s.add(fn)
@@ -58,6 +59,50 @@ func (s *nodeSet) readNodeFileWith(fp *fastParser, name string, data []byte, wan
 		opts.decline(name, why)
 	}
 	s.readNodeFile(name, data, wantID)
+}
+
+// readScratch is what reading one build needs besides its results: a file buffer and a fast
+// parser with its allocation slabs. ReadBuild takes one from scratchPool, resets it and
+// gives it back when the build is read, so a walk over many builds reuses them instead of
+// allocating (and collecting) them per build. Nothing read with it may be kept past reset
+// except what was copied out: the Build holds strings and slices of its own, never flowNodes
+// or file bytes (TestReadBuildKeepsNothingOfTheScratch).
+type readScratch struct {
+	buf []byte
+	fp  *fastParser
+}
+
+var scratchPool = sync.Pool{New: func() any { return &readScratch{} }}
+
+// parser is the scratch's fast parser.
+func (sc *readScratch) parser() *fastParser {
+	if sc.fp == nil {
+		sc.fp = newFastParser()
+	}
+	return sc.fp
+}
+
+// readFile reads a file into the scratch buffer, which the result aliases until the next
+// readFile; size, if known, saves growing the buffer.
+func (sc *readScratch) readFile(name string, size int64) ([]byte, error) {
+	if want := int(size) + 512; size > 0 && size < 1<<30 && cap(sc.buf) < want {
+		sc.buf = make([]byte, 0, want)
+	}
+	data, err := readFileInto(name, sc.buf)
+	if cap(data) > cap(sc.buf) {
+		sc.buf = data[:0]
+	}
+	return data, err
+}
+
+// reset ends the use of everything read with the scratch, so it can read the next build.
+func (sc *readScratch) reset() {
+	if sc.fp != nil {
+		sc.fp.recycle()
+	}
+	if cap(sc.buf) > 64<<20 {
+		sc.buf = nil // one huge store should not stay pinned in the pool
+	}
 }
 
 // readFileInto is os.ReadFile reusing buf's storage; errors name the file as os.ReadFile's do.

@@ -1,6 +1,7 @@
 package jenkins
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/antchfx/xmlquery"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -124,8 +126,8 @@ func TestFastEqualsCarefulPerFile(t *testing.T) {
 
 // fastCompareFile reads one file with both readers.
 func fastCompareFile(name string, data []byte, bulk bool, wantID int) (careful, fast *nodeSet, declined []string) {
-	careful = &nodeSet{nodes: map[int]*flowNode{}}
-	fast = &nodeSet{nodes: map[int]*flowNode{}}
+	careful = &nodeSet{}
+	fast = &nodeSet{}
 	opts := &readOpts{}
 	fp := newFastParser()
 	if bulk {
@@ -289,8 +291,8 @@ var fastTemplates = func() []struct {
 // careful reader.
 func fastCheckEqual(t *testing.T, data []byte, bulk bool) {
 	fp := newFastParser()
-	fast := &nodeSet{nodes: map[int]*flowNode{}}
-	careful := &nodeSet{nodes: map[int]*flowNode{}}
+	fast := &nodeSet{}
+	careful := &nodeSet{}
 	if bulk {
 		nodes, why, ok := fp.fastReadBulk("f.xml", data)
 		if strings.HasPrefix(why, fastInternalError) {
@@ -342,7 +344,7 @@ func BenchmarkFlowNodeStore(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
-			s := &nodeSet{nodes: map[int]*flowNode{}}
+			s := &nodeSet{}
 			s.readBulkWith(newFastParser(), "flowNodeStore.xml", data, nil)
 			if len(s.problems) > 0 || len(s.nodes) < 500 {
 				b.Fatal(s.problems)
@@ -353,7 +355,7 @@ func BenchmarkFlowNodeStore(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
-			s := &nodeSet{nodes: map[int]*flowNode{}}
+			s := &nodeSet{}
 			s.readBulk("flowNodeStore.xml", data)
 			if len(s.problems) > 0 || len(s.nodes) < 500 {
 				b.Fatal(s.problems)
@@ -400,15 +402,15 @@ func TestFastReferenceHopLimit(t *testing.T) {
 	require.Empty(t, declined)
 	require.Equal(t, careful, fast)
 	for entry := 1; entry <= 40; entry++ {
-		n := fast.nodes[entry+1]
+		n := fast.node(entry + 1)
 		require.NotNil(t, n)
 		assert.Equal(t, entry <= maxReferenceHops+1, n.err != nil, "entry %d", entry)
 	}
 	careful, fast, declined = fastCompareFile("f.xml", []byte(fastChain(5, 5)), true, 0)
 	require.Empty(t, declined)
 	require.Equal(t, careful, fast)
-	for id, n := range fast.nodes {
-		assert.Nil(t, n.err, "node %d", id)
+	for _, n := range fast.nodes {
+		assert.Nil(t, n.err, "node %d", n.id)
 	}
 }
 
@@ -461,7 +463,7 @@ func BenchmarkFlowNodeStoreReal(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				for _, data := range stores {
-					s := &nodeSet{nodes: map[int]*flowNode{}}
+					s := &nodeSet{}
 					if r.fast {
 						s.readBulkWith(newFastParser(), "flowNodeStore.xml", data, nil)
 					} else {
@@ -517,4 +519,68 @@ func TestReadFileInto(t *testing.T) {
 	_, err = readFileInto(dir, nil)
 	_, want = os.ReadFile(dir)
 	assert.Equal(t, want.Error(), err.Error())
+}
+
+// TestReadBuildKeepsNothingOfTheScratch reads builds one after the other with one scratch,
+// as a walk does: what a Build holds must not change when the scratch reads the next one.
+func TestReadBuildKeepsNothingOfTheScratch(t *testing.T) {
+	dirs := fastFixtureBuilds(t)
+	sc := &readScratch{}
+	type kept struct {
+		b    *Build
+		json string
+	}
+	var all []kept
+	for round := 0; round < 2; round++ {
+		for _, dir := range dirs {
+			b, err := readBuildWith(dir, nil, sc)
+			require.NoError(t, err)
+			j, err := json.Marshal(b)
+			require.NoError(t, err)
+			sc.reset()
+			scratchPoison(sc)
+			all = append(all, kept{b, string(j)})
+		}
+	}
+	for i, k := range all {
+		j, err := json.Marshal(k.b)
+		require.NoError(t, err)
+		if string(j) != k.json {
+			t.Errorf("build %d (%s) changed after later reads with the same scratch", i, k.b.Dir)
+		}
+	}
+}
+
+// scratchPoison overwrites every byte a reset scratch may reuse, so whatever still points
+// into it shows.
+func scratchPoison(sc *readScratch) {
+	for i := range sc.buf[:cap(sc.buf)] {
+		sc.buf[:cap(sc.buf)][i] = 'X'
+	}
+	if p := sc.fp; p != nil {
+		bad := "poisoned"
+		for i := range p.slab[:cap(p.slab)] {
+			p.slab[:cap(p.slab)][i] = flowNode{id: -1, class: bad, label: bad, branch: bad, stageName: bad, desc: bad,
+				workspace: &workspaceInfo{bad, bad}, err: &nodeError{class: bad, message: bad}, args: []argPair{{bad, bad}}}
+		}
+		for i := range p.ints[:cap(p.ints)] {
+			p.ints[:cap(p.ints)][i] = -1
+		}
+		for i := range p.pairs[:cap(p.pairs)] {
+			p.pairs[:cap(p.pairs)][i] = argPair{bad, bad}
+		}
+		for _, c := range p.dom.chunks {
+			for i := range c {
+				c[i] = xmlquery.Node{Type: xmlquery.ElementNode, Data: bad, Attr: []xmlquery.Attr{{Value: bad}}}
+			}
+		}
+	}
+}
+
+// TestActionKindShortcut: the shortcut names get the kind the general rule gives them.
+func TestActionKindShortcut(t *testing.T) {
+	for _, name := range []string{"wf.a.TimingAction", "s.a.LogStorageAction", "s.a.LogActionImpl",
+		"wf.a.BodyInvocationAction", "cps.a.ArgumentsActionImpl", "wf.a.ErrorAction", "wf.a.LabelAction"} {
+		assert.Equal(t, actionKindOf([]byte(name)), actionKind([]byte(name)), name)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,8 +36,34 @@ type flowNode struct {
 	workspace   *workspaceInfo
 	stageName   string // legacy StageActionImpl stageName
 	notExecuted bool
-	args        map[string]string // ArgumentsAction scalars; non-scalar values are omitted
-	err         *nodeError        // the first ErrorAction
+	args        []argPair  // ArgumentsAction scalars, one per name; non-scalar values are omitted
+	err         *nodeError // the first ErrorAction
+}
+
+// argPair is one scalar argument of a step. A node has a handful: a slice searched in order
+// costs less than a map per node.
+type argPair struct{ key, val string }
+
+// arg is the value of the argument called key, or "".
+func (fn *flowNode) arg(key string) string {
+	for _, a := range fn.args {
+		if a.key == key {
+			return a.val
+		}
+	}
+	return ""
+}
+
+// setArg records an argument; a later value for the same name replaces the earlier one in
+// place, as a map assignment would.
+func (fn *flowNode) setArg(key, val string) {
+	for i := range fn.args {
+		if fn.args[i].key == key {
+			fn.args[i].val = val
+			return
+		}
+	}
+	fn.args = append(fn.args, argPair{key, val})
 }
 
 type workspaceInfo struct {
@@ -132,10 +159,7 @@ func (fn *flowNode) readAction(a *xmlquery.Node) {
 			}
 			switch v.Data {
 			case "string", "boolean", "int", "long":
-				if fn.args == nil {
-					fn.args = map[string]string{}
-				}
-				fn.args[xsText(kv[0])] = xsRawText(v)
+				fn.setArg(xsText(kv[0]), xsRawText(v))
 			}
 		}
 	case "ErrorAction":
@@ -184,20 +208,82 @@ func readError(e *xmlquery.Node) *nodeError {
 	return ne
 }
 
-// nodeSet is the flow graph as read from disk, keyed by id.
+// nodeSet is the flow graph as read from disk: the nodes in the order read, one per id.
 type nodeSet struct {
 	layout     Layout
 	storageDir string
-	nodes      map[int]*flowNode
+	nodes      []*flowNode
+	byID       idIndex // id → index in nodes
 	problems   []string
 }
 
 func (s *nodeSet) add(fn *flowNode) {
-	if old, ok := s.nodes[fn.id]; ok {
+	if i, ok := s.byID.get(fn.id); ok {
+		old := s.nodes[i]
 		s.problems = append(s.problems, fmt.Sprintf("%s: node %d also in %s; keeping the first", fn.file, fn.id, old.file))
 		return
 	}
-	s.nodes[fn.id] = fn
+	s.byID.set(fn.id, len(s.nodes))
+	s.nodes = append(s.nodes, fn)
+}
+
+// node is the node with the given id, or nil.
+func (s *nodeSet) node(id int) *flowNode {
+	if i, ok := s.byID.get(id); ok {
+		return s.nodes[i]
+	}
+	return nil
+}
+
+// idIndex maps flow-node ids to small positions. Ids are dense in practice (1 to the
+// execution's iota), so a slice indexed by id serves them; an id far beyond the number of
+// nodes (a corrupt file) goes to a map instead of growing the slice without bound.
+type idIndex struct {
+	dense  []int32 // id → position+1; 0: absent
+	sparse map[int]int32
+}
+
+// denseSlack is how far beyond the number of indexed ids the slice may grow.
+const denseSlack = 4096
+
+func (x *idIndex) get(id int) (int, bool) {
+	if id >= 0 && id < len(x.dense) {
+		p := x.dense[id]
+		return int(p) - 1, p != 0
+	}
+	p, ok := x.sparse[id]
+	return int(p), ok
+}
+
+// reserve sizes the slice for about n ids up to the largest id in last (if any), so setting
+// them grows nothing; ids beyond the slack still go to the map.
+func (x *idIndex) reserve(n int, last []*flowNode) {
+	if x.dense != nil || len(last) == 0 {
+		return
+	}
+	if top := last[len(last)-1].id; top >= 0 && top <= 8*n+denseSlack {
+		x.dense = make([]int32, top+1)
+	}
+}
+
+// set records id at position pos, which is the number of ids set before.
+func (x *idIndex) set(id, pos int) {
+	if id >= 0 && id < len(x.dense) {
+		x.dense[id] = int32(pos + 1)
+		return
+	}
+	if id >= 0 && id <= 8*pos+denseSlack && pos < math.MaxInt32-1 {
+		n := max(2*len(x.dense), id+1, 64)
+		grown := make([]int32, n)
+		copy(grown, x.dense)
+		x.dense = grown
+		x.dense[id] = int32(pos + 1)
+		return
+	}
+	if x.sparse == nil {
+		x.sparse = map[int]int32{}
+	}
+	x.sparse[id] = int32(pos)
 }
 
 // storageCandidates are the flow-node directories to probe, the recorded one first
@@ -217,23 +303,27 @@ func storageCandidates(recorded string) []string {
 
 // readFlowNodes finds and reads the flow nodes of the build in dir.
 func readFlowNodes(dir, recorded string) *nodeSet {
-	return readFlowNodesWith(dir, recorded, nil)
+	return readFlowNodesWith(dir, recorded, nil, nil)
 }
 
 // readFlowNodesWith is readFlowNodes with the reader chosen by opts: the fast reader, the
 // careful one for what it declines, unless opts forces the careful reader (fastread.go).
-func readFlowNodesWith(dir, recorded string, opts *readOpts) *nodeSet {
-	s := &nodeSet{layout: LayoutNone, nodes: map[int]*flowNode{}}
+// sc, if not nil, lends its buffers and fast parser (see readScratch).
+func readFlowNodesWith(dir, recorded string, opts *readOpts, sc *readScratch) *nodeSet {
+	s := &nodeSet{layout: LayoutNone}
+	if sc == nil {
+		sc = &readScratch{}
+	}
 	var fp *fastParser
 	if !opts.carefulOnly() {
-		fp = newFastParser()
+		fp = sc.parser()
 	}
 	for _, sd := range storageCandidates(recorded) {
 		full := filepath.Join(dir, sd)
 		bulk := filepath.Join(full, "flowNodeStore.xml")
 		if st, err := os.Stat(bulk); err == nil && st.Mode().IsRegular() {
 			s.layout, s.storageDir = LayoutBulk, sd
-			data, err := os.ReadFile(bulk)
+			data, err := sc.readFile(bulk, st.Size())
 			if err != nil {
 				s.problems = append(s.problems, fmt.Sprintf("%s: %v", bulk, err))
 				return s
@@ -268,15 +358,13 @@ func readFlowNodesWith(dir, recorded string, opts *readOpts) *nodeSet {
 			}
 			return files[i].name < files[j].name
 		})
-		var buf []byte // one read buffer for all files: neither reader keeps the bytes
 		for _, f := range files {
 			p := full + string(filepath.Separator) + f.name // full is clean: filepath.Join's result
-			data, err := readFileInto(p, buf)
+			data, err := sc.readFile(p, 0)
 			if err != nil {
 				s.problems = append(s.problems, fmt.Sprintf("%s: %v", p, err))
 				continue
 			}
-			buf = data
 			s.readNodeFileWith(fp, p, data, f.id, opts)
 		}
 		return s

@@ -64,13 +64,12 @@ func TestFlowNodeLayouts(t *testing.T) {
 
 func TestBulkReferencesResolveByPosition(t *testing.T) {
 	var s nodeSet
-	s.nodes = map[int]*flowNode{}
 	s.readBulk("flowNodeStore.xml", []byte(fxBulk(fxFailingStage())))
 	require.Empty(t, s.problems)
 	for _, id := range []int{5, 6, 7} {
-		require.NotNil(t, s.nodes[id].err, "node %d", id)
-		assert.Equal(t, "hudson.AbortException", s.nodes[id].err.class, "node %d", id)
-		assert.Equal(t, "script returned exit code 2", s.nodes[id].err.message, "node %d", id)
+		require.NotNil(t, s.node(id).err, "node %d", id)
+		assert.Equal(t, "hudson.AbortException", s.node(id).err.class, "node %d", id)
+		assert.Equal(t, "script returned exit code 2", s.node(id).err.message, "node %d", id)
 	}
 }
 
@@ -78,25 +77,24 @@ func TestTruncatedBulkKeepsCompleteEntries(t *testing.T) {
 	full := fxBulk(fxFailingStage())
 	cut := strings.Index(full, "<string>7</string>") + 40 // inside node 7's entry
 	var s nodeSet
-	s.nodes = map[int]*flowNode{}
 	s.readBulk("b/workflow-completed/flowNodeStore.xml", []byte(full[:cut]))
 	require.Len(t, s.problems, 1)
 	assert.Contains(t, s.problems[0], "b/workflow-completed/flowNodeStore.xml")
 	assert.Contains(t, s.problems[0], "kept the first 5 entries")
 	assert.Len(t, s.nodes, 5)
-	require.NotNil(t, s.nodes[6].err, "a reference into a kept entry still resolves")
-	assert.Equal(t, "script returned exit code 2", s.nodes[6].err.message)
+	require.NotNil(t, s.node(6).err, "a reference into a kept entry still resolves")
+	assert.Equal(t, "script returned exit code 2", s.node(6).err.message)
 
 	// Damage in the middle (a node file half overwritten): the entries before it are kept.
 	mid := strings.Index(full, "<string>5</string>")
-	s = nodeSet{nodes: map[int]*flowNode{}}
+	s = nodeSet{}
 	s.readBulk("flowNodeStore.xml", []byte(full[:mid]+"<<garbage & "+full[mid:]))
 	require.Len(t, s.problems, 1)
 	assert.Contains(t, s.problems[0], "kept the first 3 entries")
 	assert.Len(t, s.nodes, 3)
 
 	// Nothing complete: a problem, no nodes.
-	s = nodeSet{nodes: map[int]*flowNode{}}
+	s = nodeSet{}
 	s.readBulk("x.xml", []byte(full[:60]))
 	require.Len(t, s.problems, 1)
 	assert.Contains(t, s.problems[0], "no complete entry")
@@ -203,7 +201,7 @@ func FuzzFlowNodes(f *testing.F) {
 	f.Add([]byte(fxBulk([]fxN{fxFlowStart(), fxEnd(3, 4, []int{2}), fxEnd(4, 3, []int{3}), fxAtom(5, fxSh, 4)})))
 	f.Add([]byte(`<linked-hash-map><entry><string>3</string><Tag><node class="cps.n.StepAtomNode"><parentIds><string>3</string></parentIds><id>3</id><descriptorId>` + fxSh + `</descriptorId></node><actions><wf.a.ErrorAction><error reference="../../../../../entry[1]/Tag/actions/wf.a.ErrorAction/error"/></wf.a.ErrorAction></actions></Tag></entry></linked-hash-map>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := &nodeSet{nodes: map[int]*flowNode{}}
+		s := &nodeSet{}
 		s.readBulk("flowNodeStore.xml", data)
 		s.readNodeFile("3.xml", data, 3)
 		g := buildGraph(s.nodes)

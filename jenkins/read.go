@@ -2,7 +2,6 @@ package jenkins
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 )
@@ -21,16 +20,28 @@ func ReadBuild(dir string) (*Build, error) {
 // readBuild is ReadBuild with the flow-node reader chosen by opts (nil: fast, careful on
 // decline).
 func readBuild(dir string, opts *readOpts) (*Build, error) {
+	sc := scratchPool.Get().(*readScratch)
+	defer scratchPool.Put(sc)
+	defer sc.reset() // after the steps are built: they copy what they keep out of the nodes
+	return readBuildWith(dir, opts, sc)
+}
+
+// readBuildWith is readBuild reading with the buffers of sc.
+func readBuildWith(dir string, opts *readOpts, sc *readScratch) (*Build, error) {
 	b := &Build{Dir: dir, Layout: LayoutNone}
 	if n, err := strconv.Atoi(filepath.Base(filepath.Clean(dir))); err == nil && n >= 0 {
 		b.Number = &n
 	}
 	name := filepath.Join(dir, "build.xml")
-	data, err := os.ReadFile(name)
+	data, err := sc.readFile(name, 0)
 	if err != nil {
 		return nil, err // *PathError names the file
 	}
-	bx, err := parseBuildXML(name, data, b)
+	var fp *fastParser
+	if !opts.carefulOnly() {
+		fp = sc.parser()
+	}
+	bx, err := parseBuildXMLWith(fp, name, data, b, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +57,7 @@ func readBuild(dir string, opts *readOpts) (*Build, error) {
 		return b, nil
 	}
 
-	ns := readFlowNodesWith(dir, bx.storageDir, opts)
+	ns := readFlowNodesWith(dir, bx.storageDir, opts, sc)
 	b.Layout, b.StorageDir = ns.layout, ns.storageDir
 	b.Problems = append(b.Problems, ns.problems...)
 	if ns.layout == LayoutNone {
@@ -57,24 +68,14 @@ func readBuild(dir string, opts *readOpts) (*Build, error) {
 		return b, nil
 	}
 
-	g := buildGraph(ns.nodes)
+	g := buildGraphIndexed(ns.nodes, &ns.byID)
 	b.Problems = append(b.Problems, g.problems...)
-	facts := flowFacts{finished: b.Completed || bx.done || hasFlowEnd(g)}
+	facts := flowFacts{finished: b.Completed || bx.done || g.flowEnd}
 	if b.Completed && !b.Start.IsZero() && b.Duration > 0 {
 		facts.end = b.Start.Add(b.Duration)
 	}
 	b.Steps = shellSteps(g, facts)
 	return b, nil
-}
-
-// hasFlowEnd reports whether the flow reached its FlowEndNode.
-func hasFlowEnd(g *graph) bool {
-	for _, n := range g.nodes {
-		if n.class == "FlowEndNode" {
-			return true
-		}
-	}
-	return false
 }
 
 // readBuildBytes is ReadBuild's pure part for fuzzing: build.xml bytes only.

@@ -412,14 +412,13 @@ func TestReadBuildDeclarativeParallel2017(t *testing.T) {
 		"In second-solo":     {"second-solo"},
 	}
 	seen := 0
-	for _, id := range g.ids {
-		n := g.nodes[id]
+	for x, n := range g.nodes {
 		if javaSimpleName(n.desc) != "EchoStep" {
 			continue
 		}
 		seen++
-		assert.Equal(t, want[n.args["message"]], g.stagePath(id), "echo %q (node %d)", n.args["message"], id)
-		ws, ok := g.agent(id)
+		assert.Equal(t, want[n.arg("message")], g.stagePath(int32(x)), "echo %q (node %d)", n.arg("message"), n.id)
+		ws, ok := g.agent(int32(x))
 		assert.True(t, ok)
 		assert.Equal(t, "", ws.node, "built-in node")
 	}

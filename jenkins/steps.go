@@ -27,42 +27,69 @@ type flowFacts struct {
 	end time.Time
 }
 
-// shellSteps lists the shell steps of g in id order with their outcome and context.
+// shellSteps lists the shell steps of g in id order with their outcome and context. What
+// the steps hold by reference (stage paths, contexts, agent names, ids) is carved out of one
+// backing array each, every step's slice capped at its own elements: appending to one step's
+// slice never writes into another's.
 func shellSteps(g *graph, facts flowFacts) []Step {
-	var out []Step
-	for _, id := range g.ids {
-		n := g.nodes[id]
-		kind, ok := shellKinds[javaSimpleName(n.desc)]
-		if !ok || n.class != "StepAtomNode" {
-			continue
+	var at []int32   // positions of the shell steps
+	var idEnd []int  // end of each step's id in idBuf
+	var idBuf []byte // the steps' ids in decimal, one after the other
+	for i, f := range g.flags {
+		if f&(fShell|fAtom) == fShell|fAtom {
+			at = append(at, int32(i))
+			idBuf = strconv.AppendInt(idBuf, int64(g.nodes[i].id), 10)
+			idEnd = append(idEnd, len(idBuf))
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	idStr := string(idBuf)
+	out := make([]Step, 0, len(at))
+	stages := make([]string, 0, 3*len(at))
+	var blocks []Block
+	agents := make([]string, len(at))
+	for k, x := range at {
+		n := g.nodes[x]
+		idStart := 0
+		if k > 0 {
+			idStart = idEnd[k-1]
 		}
 		st := Step{
-			ID:           strconv.Itoa(id),
-			Kind:         kind,
-			Stage:        g.stagePath(id),
-			Script:       n.args["script"],
-			Label:        n.args["label"],
-			ReturnStatus: n.args["returnStatus"] == "true",
-			Context:      g.context(id),
+			ID:           idStr[idStart:idEnd[k]],
+			Kind:         shellKinds[javaSimpleName(n.desc)],
+			Script:       n.arg("script"),
+			Label:        n.arg("label"),
+			ReturnStatus: n.arg("returnStatus") == "true",
+		}
+		before := len(stages)
+		stages = g.appendStagePath(stages, x)
+		if len(stages) > before {
+			st.Stage = stages[before:len(stages):len(stages)]
+		}
+		before = len(blocks)
+		blocks = g.appendContext(blocks, x)
+		if len(blocks) > before {
+			st.Context = blocks[before:len(blocks):len(blocks)]
 		}
 		if st.Label == "" && n.hasLabel {
 			st.Label = n.label
 		}
-		if ws, ok := g.agent(id); ok {
-			node := ws.node
-			st.Node = &node
+		if ws, ok := g.agent(x); ok {
+			agents[k] = ws.node
+			st.Node = &agents[k]
 			st.Workspace = ws.path
 		}
 		if n.startTime > 0 {
 			st.Start = time.UnixMilli(n.startTime).UTC()
-			if c, ok := g.nodes[g.firstChild[id]]; ok && c.startTime >= n.startTime {
-				st.Duration = time.Duration(c.startTime-n.startTime) * time.Millisecond
-			} else if !ok && !facts.end.IsZero() && facts.end.After(st.Start) {
+			if c := g.firstChild[x]; c >= 0 && g.nodes[c].startTime >= n.startTime {
+				st.Duration = time.Duration(g.nodes[c].startTime-n.startTime) * time.Millisecond
+			} else if c < 0 && !facts.end.IsZero() && facts.end.After(st.Start) {
 				st.Duration = facts.end.Sub(st.Start)
 			}
 		}
-		_, hasSuccessor := g.firstChild[id]
-		verdict(&st, n, facts.finished || hasSuccessor)
+		verdict(&st, n, facts.finished || g.firstChild[x] >= 0)
 		out = append(out, st)
 	}
 	return out
