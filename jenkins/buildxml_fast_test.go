@@ -186,3 +186,44 @@ func xmlMutate(rng *rand.Rand, seed []byte) []byte {
 	}
 	return data
 }
+
+// TestFastJUnitEqualsCareful: junitResult.xml read through the fast lexer's DOM gives exactly
+// what the careful xmlquery parse gives, for the table cases, every fixture and every real
+// file; and the fast path takes them.
+func TestFastJUnitEqualsCareful(t *testing.T) {
+	files, declined := 0, 0
+	check := func(where string, data []byte) {
+		t.Helper()
+		careful, errC := parseJUnit(where, data)
+		opts := &readOpts{}
+		fast, errF := parseJUnitWith(newFastParser(), where, data, opts)
+		require.Equal(t, fmt.Sprint(errC), fmt.Sprint(errF), where)
+		require.Equal(t, careful, fast, where)
+		files++
+		if len(opts.declined) > 0 {
+			declined++
+			t.Logf("declined: %s: %v", where, opts.declined)
+		}
+	}
+	walk := func(root string) {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Name() != "junitResult.xml" {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			check(p, data)
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	walk(filepath.Join("..", "fixtures"))
+	for _, root := range fastCorpusDirs(t) {
+		walk(root)
+	}
+	require.Positive(t, files)
+	t.Logf("%d junitResult.xml files read equal both ways; %d declined", files, declined)
+	assert.Less(t, declined, files/10+1, "the fast path should take almost every junitResult.xml")
+}

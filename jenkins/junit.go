@@ -31,9 +31,27 @@ func ReadJUnit(path string) ([]TestCase, error) {
 
 // parseJUnit is ReadJUnit on bytes already read; name is only used in errors.
 func parseJUnit(name string, data []byte) ([]TestCase, error) {
-	doc, err := parseXML(name, data)
-	if err != nil {
-		return nil, err
+	return parseJUnitWith(nil, name, data, nil)
+}
+
+// parseJUnitWith is parseJUnit with the document built by fp's fast lexer (the one that reads
+// build.xml: buildxml_fast.go), or by parseXML when fp is nil or declines. The test results of
+// a TVM build are small, but parsed through encoding/xml they cost a walk more than all of its
+// flow nodes.
+func parseJUnitWith(fp *fastParser, name string, data []byte, opts *readOpts) ([]TestCase, error) {
+	var doc *xmlquery.Node
+	if fp != nil {
+		var why string
+		var ok bool
+		if doc, why, ok = fp.fastBuildDOM(name, data); !ok {
+			opts.decline(name, why)
+		}
+	}
+	if doc == nil {
+		var err error
+		if doc, err = parseXML(name, data); err != nil {
+			return nil, err
+		}
 	}
 	root := junitRoot(doc)
 	if root == nil {

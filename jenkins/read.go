@@ -1,7 +1,9 @@
 package jenkins
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 )
@@ -47,7 +49,8 @@ func readBuildWith(dir string, opts *readOpts, sc *readScratch) (*Build, error) 
 	}
 	// JUnit results do not depend on the flow nodes: a build that failed before its first step
 	// has none, and a damaged junitResult.xml costs the tests, not the build.
-	tests, err := ReadJUnit(filepath.Join(dir, "junitResult.xml"))
+	// (build.xml's bytes are no longer needed: the Build holds copies.)
+	tests, err := readJUnitWith(sc, fp, filepath.Join(dir, "junitResult.xml"), opts)
 	if err != nil {
 		b.Problems = append(b.Problems, err.Error())
 	}
@@ -85,4 +88,16 @@ func readBuildBytes(name string, data []byte) (*Build, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// readJUnitWith is ReadJUnit reading into sc's buffer and parsing with fp (nil: careful).
+func readJUnitWith(sc *readScratch, fp *fastParser, path string, opts *readOpts) ([]TestCase, error) {
+	data, err := sc.readFile(path, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("junit results: %w", err)
+	}
+	return parseJUnitWith(fp, path, data, opts)
 }
