@@ -3,7 +3,6 @@ package jenkins
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 )
 
@@ -107,11 +106,11 @@ func (sc *readScratch) reset() {
 
 // readFileInto is os.ReadFile reusing buf's storage; errors name the file as os.ReadFile's do.
 func readFileInto(name string, buf []byte) ([]byte, error) {
-	f, err := os.Open(name)
+	f, err := openForRead(name)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.close()
 	// Node files are small: a buffer reused from the previous file usually holds the next
 	// one, so no fstat is spent on its size.
 	if cap(buf) < 16<<10 {
@@ -119,7 +118,7 @@ func readFileInto(name string, buf []byte) ([]byte, error) {
 	}
 	buf = buf[:0]
 	for {
-		n, err := f.Read(buf[len(buf):cap(buf)])
+		n, err := f.read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil
