@@ -204,9 +204,14 @@ func (idx *sourceIndex) read(ctx context.Context, headers []*jenkins.Build, errs
 	return out
 }
 
+// maxPairWindow caps the pairings read ahead, whatever the number of workers: the comparison
+// itself runs on one goroutine, so more pairings in hand would cost memory (a pair's builds
+// with their steps) without making it faster.
+const maxPairWindow = 16
+
 // pairLoader reads the pairings' builds in full, a window of pairings ahead of the comparison,
-// with a pool of workers (the same scheme as jenkins.Walk): at most 2×workers pairings are
-// read or waiting, plus the one being compared.
+// with a pool of workers (the same scheme as jenkins.Walk): at most min(2×workers,
+// maxPairWindow) pairings are read or waiting, plus the one being compared.
 type pairLoader struct {
 	ctx           context.Context
 	cancel        context.CancelFunc
@@ -219,10 +224,11 @@ type pairLoader struct {
 
 func newPairLoader(ctx context.Context, pairings []pairing, prod, staging *sourceIndex, workers int) *pairLoader {
 	ctx, cancel := context.WithCancel(ctx)
-	workers = max(workers, 1)
+	window := min(2*max(workers, 1), maxPairWindow)
+	workers = min(max(workers, 1), window)
 	l := &pairLoader{
 		ctx: ctx, cancel: cancel, pairings: pairings, prod: prod, staging: staging,
-		window: make(chan struct{}, 2*workers),
+		window: make(chan struct{}, window),
 		slots:  make([]chan loadedPair, len(pairings)),
 	}
 	for i := range l.slots {
