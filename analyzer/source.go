@@ -306,8 +306,10 @@ func (l *pairLoader) read(p pairing) loadedPair {
 	return lp
 }
 
-// ReadSource reads every Pipeline build below source for one side of a comparison. Builds and
-// parts of the tree that cannot be read come back as InputErrors, naming the path.
+// ReadSource reads every Pipeline build below source for one side of a comparison, for
+// CompareBuilds. It holds the whole side in memory (about 55 KB of steps per TVM build): Compare
+// does not use it. Builds and parts of the tree that cannot be read come back as InputErrors,
+// naming the path.
 func ReadSource(ctx context.Context, side Side, source string, src SourceOptions) ([]*jenkins.Build, []InputError, error) {
 	var builds []*jenkins.Build
 	var errs []InputError
