@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cidiff/cidiff/fixtures/fakejenkins"
 	"github.com/cidiff/cidiff/fixtures/gen"
 	"github.com/cidiff/cidiff/jenkins"
 )
@@ -267,4 +269,45 @@ func TestCompareMemoryBoundedByPair(t *testing.T) {
 		"a pair at a time: %d builds peak %d, %d builds peak %d", large, peaks["stream"][large], small, peaks["stream"][small])
 	assert.Greater(t, float64(peaks["whole"][large]), 2*float64(peaks["whole"][small]),
 		"the homes in memory should grow with them (else the measure cannot tell)")
+}
+
+// TestCompareURLSources: two controllers read over REST compare as their builds held in
+// memory do (the step log of a failure fetched from the controller), and an unpaired build is
+// asked only for its header.
+func TestCompareURLSources(t *testing.T) {
+	start := func(n int) time.Time { return time.Date(2026, 11, 20, 10, n, 0, 0, time.UTC) }
+	passed := func(n int, commit string) fakejenkins.Build {
+		return fakejenkins.Build{Number: n, Result: "SUCCESS", Commit: commit, Start: start(n),
+			Steps: []fakejenkins.Step{
+				{ID: "8", Stage: "Build", Label: "Run cmake build", Script: "cmake --build build", Result: "SUCCESS"},
+				{ID: "12", Stage: "Test", Label: "unit tests", Script: "pytest tests/python", Result: "SUCCESS"},
+			}}
+	}
+	diskFull := func(n int, commit string) fakejenkins.Build {
+		b := passed(n, commit)
+		b.Result = "FAILURE"
+		b.Steps[1].Result, b.Steps[1].ExitCode = "FAILURE", 1
+		b.Steps[1].Log = "+ pytest tests/python\nOSError: [Errno 28] No space left on device: '/tmp/x'\n"
+		return b
+	}
+	prod, staging := fakejenkins.New(t, "tvm"), fakejenkins.New(t, "tvm")
+	prod.Put("main", passed(1, "c1c1c1c1"))
+	prod.Put("main", passed(2, "c2c2c2c2"))
+	staging.Put("main", passed(1, "c1c1c1c1"))
+	staging.Put("main", diskFull(2, "c2c2c2c2"))
+	staging.Put("main", passed(3, "c3c3c3c3")) // no production build at c3: unpaired
+
+	opts := Options{Classifier: BuiltinKnowledgeBase()}
+	want := inMemory(t, prod.URL+"/", staging.URL+"/", opts)
+	require.Len(t, want.Pairs, 2)
+	require.Len(t, want.Unpaired.Staging, 1)
+	require.Equal(t, ClassExecutor, want.Pairs[1].Differences[0].Class, "the disk-full log was read: %+v", want.Pairs[1].Differences[0])
+
+	staging.Reset()
+	got, err := Compare(context.Background(), prod.URL+"/", staging.URL+"/", opts, SourceOptions{Workers: 2})
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	hits := staging.BuildHits()
+	t.Logf("staging requests per build: %v", hits)
+	assert.Greater(t, hits["main#2"], hits["main#3"], "the unpaired build is read for its header only: %v", hits)
 }

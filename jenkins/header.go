@@ -2,6 +2,8 @@ package jenkins
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,13 +35,11 @@ func ReadBuildHeader(dir string) (*Build, error) {
 }
 
 // HeaderReader is implemented by every Source OpenSource returns: ReadHeader reads a listed
-// build's header (ReadBuildHeader's fields, named as Builds named it), which for a directory
-// is its build.xml alone.
-//
-// A URL source has no cheaper request that yields the same revision as Read (a pull request's
-// head comes from Blue Ocean or from BuildData after the steps are known), so its ReadHeader
-// is a full Read with the steps and tests dropped: the header costs what reading the build
-// costs.
+// build's header, named as Builds named it: the build-level fields Read fills, without steps,
+// tests or problems. For a directory it is build.xml alone (ReadBuildHeader). For a URL it is
+// the build's api/json and the requests that name its start and revision as Read names them
+// (Blue Ocean's run; else wfapi's describe and, for a pull request, BuildData): two or three
+// requests where Read makes one per stage, plus its steps' errors and test report.
 type HeaderReader interface {
 	ReadHeader(ctx context.Context, ref BuildRef) (*Build, error)
 }
@@ -56,9 +56,10 @@ func (s *dirSource) ReadHeader(ctx context.Context, ref BuildRef) (*Build, error
 }
 
 func (s *urlSource) ReadHeader(ctx context.Context, ref BuildRef) (*Build, error) {
-	b, err := s.Read(ctx, ref)
-	if b != nil {
-		b.Steps, b.Tests, b.Problems = nil, nil, nil
+	b, err := s.w.readHeader(ctx, ref)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// A request cut by the end of ctx reads as a transport error: say why it stopped.
+		return nil, fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
 	return b, err
 }

@@ -2,6 +2,9 @@ package jenkins
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -107,32 +110,89 @@ func TestDirSourceReadHeader(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
-// TestURLSourceReadHeader: a URL source's header is its full read without steps and tests
-// (documented: no cheaper request yields the same revision).
+// TestURLSourceReadHeader: a URL source's header is what Read gives without steps, tests and
+// problems, on a controller with Blue Ocean, without it (wfapi, and a pull request's head from
+// BuildData) and with neither step API, and it costs fewer requests than Read.
 func TestURLSourceReadHeader(t *testing.T) {
 	quickRetries(t)
-	f := newFakeJenkins(t, "multibranch.json")
-	srv := httptest.NewServer(f)
-	defer srv.Close()
+	noBlue := func(f *fakeJenkins) {
+		for k := range f.routes {
+			if strings.HasPrefix(k, "/blue/") {
+				delete(f.routes, k)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(f *fakeJenkins)
+		jobs  []string // the builds the fake serves in full
+	}{
+		{"blue ocean", func(*fakeJenkins) {}, []string{"tvm/PR-10#3", "tvm/main#1", "tvm/main#2"}},
+		{"wfapi", func(f *fakeJenkins) {
+			noBlue(f)
+			f.routes["/job/tvm/job/PR-10/3/wfapi/describe"] = json.RawMessage(`{"id":"3","name":"#3","status":"FAILED","startTimeMillis":1699990000500,"stages":[{"id":"5","name":"Build"}]}`)
+			f.routes["/job/tvm/job/PR-10/3/execution/node/5/wfapi/describe"] = json.RawMessage(`{"id":"5","name":"Build","stageFlowNodes":[
+			  {"id":"7","name":"Shell Script","status":"SUCCESS","parameterDescription":"make","startTimeMillis":1699990001100,"durationMillis":8000}]}`)
+			f.special = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.EscapedPath() == "/job/tvm/job/PR-10/3/api/json" && strings.Contains(r.URL.Query().Get("tree"), "buildsByBranchName") {
+					fmt.Fprint(w, `{"actions":[{"_class":"hudson.plugins.git.util.BuildData","buildsByBranchName":{
+					  "PR-10":{"buildNumber":3,"marked":{"SHA1":"a1a1a1a1head"},"revision":{"SHA1":"e0e0e0e0merge"}}}}]}`)
+					return true
+				}
+				return false
+			}
+		}, []string{"tvm/PR-10#3"}},
+		{"no step API", noBlue, []string{"tvm/main#1", "tvm/main#2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeJenkins(t, "multibranch.json")
+			tc.setup(f)
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			open := func() (Source, map[string]BuildRef) {
+				src, err := OpenSource(srv.URL+"/", WalkOptions{SkipNonPipeline: true})
+				require.NoError(t, err)
+				refs, errs := src.Builds(context.Background())
+				require.Empty(t, errs)
+				byName := map[string]BuildRef{}
+				for _, r := range refs {
+					byName[r.Job+"#"+itoa(*r.Number)] = r
+				}
+				return src, byName
+			}
+			requests := func() int {
+				n := 0
+				for _, c := range f.snapshot() {
+					n += c
+				}
+				return n
+			}
+			for _, name := range tc.jobs {
+				src, refs := open()
+				before := requests()
+				full, err := src.Read(context.Background(), refs[name])
+				require.NoError(t, err, name)
+				fullCost := requests() - before
+				src.Close()
 
-	src, err := OpenSource(srv.URL+"/", WalkOptions{SkipNonPipeline: true})
-	require.NoError(t, err)
-	defer src.Close()
-	refs, errs := src.Builds(context.Background())
-	require.Empty(t, errs)
-	require.NotEmpty(t, refs)
-	// The fake controller serves the PR build in full.
-	r := refs[0]
-	full, err := src.Read(context.Background(), r)
-	require.NoError(t, err)
-	require.NotEmpty(t, full.Steps)
-	h, err := src.(HeaderReader).ReadHeader(context.Background(), r)
-	require.NoError(t, err)
-	want := *full
-	want.Steps, want.Tests, want.Problems = nil, nil, nil
-	want.remote, h.remote = nil, nil
-	assert.Equal(t, &want, h, r.Dir)
-	assert.Equal(t, "a1a1a1a1head", h.Revision)
+				src, refs = open()
+				before = requests()
+				h, err := src.(HeaderReader).ReadHeader(context.Background(), refs[name])
+				require.NoError(t, err, name)
+				headerCost := requests() - before
+				src.Close()
+
+				want := *full
+				want.Steps, want.Tests, want.Problems, want.remote = nil, nil, nil, nil
+				assert.Equal(t, &want, h, name)
+				assert.LessOrEqual(t, headerCost, fullCost, name)
+				if len(full.Steps) > 0 {
+					assert.Less(t, headerCost, fullCost, name)
+				}
+				t.Logf("%s: header %d requests, read %d", name, headerCost, fullCost)
+			}
+		})
+	}
 }
 
 // FuzzReadBuildHeader: whatever build.xml holds, the header never panics, and it agrees with
