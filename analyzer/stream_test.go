@@ -267,7 +267,7 @@ func TestCompareMemoryBoundedByPair(t *testing.T) {
 	small, large := sizes[0], sizes[1]
 	assert.Less(t, float64(peaks["stream"][large]), 2*float64(peaks["stream"][small]),
 		"a pair at a time: %d builds peak %d, %d builds peak %d", large, peaks["stream"][large], small, peaks["stream"][small])
-	assert.Greater(t, float64(peaks["whole"][large]), 2*float64(peaks["whole"][small]),
+	assert.Greater(t, float64(peaks["whole"][large]), 1.5*float64(peaks["whole"][small]),
 		"the homes in memory should grow with them (else the measure cannot tell)")
 }
 
