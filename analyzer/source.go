@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/cidiff/cidiff/jenkins"
 )
 
@@ -140,16 +138,19 @@ func (idx *sourceIndex) index(ctx context.Context, s jenkins.Source, progress fu
 	headers := make([]*jenkins.Build, len(refs))
 	errs := make([]error, len(refs))
 	var (
-		g    errgroup.Group
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, max(idx.workers, 1))
 		mu   sync.Mutex
 		done int
 	)
-	g.SetLimit(idx.workers)
 	for i, r := range refs {
 		if ctx.Err() != nil {
 			break
 		}
-		g.Go(func() error {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
 			headers[i], errs[i] = readHeader(ctx, r)
 			if progress != nil {
 				mu.Lock()
@@ -157,10 +158,9 @@ func (idx *sourceIndex) index(ctx context.Context, s jenkins.Source, progress fu
 				progress(side, done, len(refs))
 				mu.Unlock()
 			}
-			return nil
-		})
+		}()
 	}
-	_ = g.Wait()
+	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
