@@ -74,6 +74,27 @@ type Options struct {
 // builds themselves are reported in the comparison. The output is deterministic: pairs are
 // sorted by key, differences are in execution order.
 func CompareBuilds(prod, staging []*jenkins.Build, opts Options) (*Comparison, error) {
+	pl, err := newPlan(opts)
+	if err != nil {
+		return nil, err
+	}
+	pairings, unpaired, filtered := pl.pair(prod, staging)
+	return pl.run(pairings, unpaired, filtered, func(i int) (loadedPair, error) {
+		return loadedPair{p: pairings[i], ok: true}, nil
+	})
+}
+
+// plan is a comparison's options with their defaults set and their patterns compiled: what
+// CompareBuilds (builds in memory) and Compare (builds read one pair at a time) share.
+type plan struct {
+	opts    Options
+	maps    []jobMapping
+	jobs    []*regexp.Regexp
+	waivers []*compiledWaiver
+}
+
+// newPlan checks and compiles opts; the error is for a bad job map, glob or waiver.
+func newPlan(opts Options) (*plan, error) {
 	if opts.ProdName == "" {
 		opts.ProdName = string(SideProd)
 	}
@@ -105,14 +126,37 @@ func CompareBuilds(prod, staging []*jenkins.Build, opts Options) (*Comparison, e
 	if err != nil {
 		return nil, err
 	}
+	return &plan{opts: opts, maps: maps, jobs: jobs, waivers: waivers}, nil
+}
 
+// pair pairs builds that need not carry their steps (pairBuilds reads build-level fields only).
+func (pl *plan) pair(prod, staging []*jenkins.Build) ([]pairing, Unpaired, int) {
+	return pairBuilds(prod, staging, pl.maps, pl.jobs, pl.opts.Since, pl.opts.Until)
+}
+
+// loadedPair is one pairing as run compares it: its builds with their steps.
+type loadedPair struct {
+	p pairing
+	// ok is false when no pair is left: one side had no build that could be read in full.
+	ok bool
+	// errs are the builds of the pairing that could not be read in full.
+	errs []InputError
+	// unpaired are the builds left without a counterpart because of errs.
+	unpaired Unpaired
+}
+
+// run compares the pairings one at a time, in order: load(i) gives pairing i with its builds
+// read in full, and nothing of a pair is kept once it is compared but its Pair and its step
+// counts for the systematic test, so memory is bounded by the pairs load holds, not by the
+// homes. An error from load (the end of the reading's context) stops the comparison.
+func (pl *plan) run(pairings []pairing, unpaired Unpaired, filtered int, load func(i int) (loadedPair, error)) (*Comparison, error) {
+	opts := pl.opts
 	c := &comparer{
 		opts:  opts,
 		steps: map[*jenkins.Build][]*logicalStep{},
 		envs:  map[*jenkins.Build]*Environment{},
 		logs:  map[*jenkins.Step]cachedLog{},
 	}
-	pairings, unpaired, filtered := pairBuilds(prod, staging, maps, jobs, opts.Since, opts.Until)
 	cmp := &Comparison{
 		SchemaVersion: SchemaVersion,
 		ProdName:      opts.ProdName,
@@ -123,12 +167,33 @@ func CompareBuilds(prod, staging []*jenkins.Build, opts Options) (*Comparison, e
 		Errors:        []InputError{},
 		Warnings:      []string{},
 	}
-	for _, p := range pairings {
-		cmp.Pairs = append(cmp.Pairs, c.comparePair(p))
+	var sys stepCounts
+	for i := range pairings {
+		lp, err := load(i)
+		if err != nil {
+			return nil, err
+		}
+		cmp.Errors = append(cmp.Errors, lp.errs...)
+		if len(lp.unpaired.Prod)+len(lp.unpaired.Staging) > 0 {
+			cmp.Unpaired.Prod = append(cmp.Unpaired.Prod, lp.unpaired.Prod...)
+			cmp.Unpaired.Staging = append(cmp.Unpaired.Staging, lp.unpaired.Staging...)
+			sortUnpaired(cmp.Unpaired.Prod)
+			sortUnpaired(cmp.Unpaired.Staging)
+		}
+		if lp.ok {
+			cmp.Pairs = append(cmp.Pairs, c.comparePair(lp.p))
+			sys.add(lp.p.job, c.logical(lp.p.prod), c.logical(lp.p.staging))
+		}
+		// A build belongs to one pairing only: what was cached for this one is never used
+		// again, and dropping it lets the pair's builds go.
+		c.forget()
+		if pairCompared != nil {
+			pairCompared(i)
+		}
 	}
-	cmp.Systematic = c.systematic(pairings, opts.Alpha)
-	applyWaivers(cmp, waivers)
-	for _, w := range waivers {
+	cmp.Systematic = sys.findings(opts.Alpha)
+	applyWaivers(cmp, pl.waivers)
+	for _, w := range pl.waivers {
 		if w.used == 0 {
 			c.warn(fmt.Sprintf("waiver %s (%s) matched no difference", w.name(), w.w.Reason))
 		}
@@ -147,6 +212,9 @@ func CompareBuilds(prod, staging []*jenkins.Build, opts Options) (*Comparison, e
 	summarize(cmp, filtered)
 	return cmp, nil
 }
+
+// pairCompared, when set (by tests), is called after each pairing is compared and dropped.
+var pairCompared func(i int)
 
 // comparer holds the caches of one comparison.
 type comparer struct {
@@ -171,6 +239,13 @@ func (c *comparer) warn(msg string) {
 		c.warned[msg] = true
 		c.warnings = append(c.warnings, msg)
 	}
+}
+
+// forget drops the caches of the pair just compared.
+func (c *comparer) forget() {
+	clear(c.steps)
+	clear(c.envs)
+	clear(c.logs)
 }
 
 func (c *comparer) logical(b *jenkins.Build) []*logicalStep {

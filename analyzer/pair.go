@@ -171,7 +171,8 @@ type sideBuild struct {
 
 // pairBuilds groups the builds of each side by key and pairs the newest completed build of
 // each key. It returns the pairs sorted by key, the unpaired builds and how many builds the
-// filters left out.
+// filters left out. It reads build-level fields only (job, number, result, start, revision,
+// dir), so headers without steps (jenkins.ReadBuildHeader) pair as the full builds would.
 func pairBuilds(prod, staging []*jenkins.Build, maps []jobMapping, jobs []*regexp.Regexp, since, until time.Time) ([]pairing, Unpaired, int) {
 	unpaired := Unpaired{Prod: []UnpairedBuild{}, Staging: []UnpairedBuild{}}
 	filtered := 0

@@ -2,52 +2,314 @@ package analyzer
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/cidiff/cidiff/jenkins"
 )
 
 // SourceOptions tunes how Compare reads its two sources.
 type SourceOptions struct {
-	// Workers is how many builds are read at once per source (0: one per CPU).
+	// Workers is how many builds are read at once per source (0: one per CPU, 8 for a URL).
 	Workers int
-	// Progress, when set, is told how far the reading of each side has come.
+	// Progress, when set, is told how far the comparison has come: first, per side, how many
+	// of the side's builds have been indexed; then, with side "", how many pairs have been
+	// compared. It is called from one goroutine at a time.
 	Progress func(side Side, done, total int)
 	// Credentials log in to a source that is a Jenkins URL (jenkins.CredentialsFromEnv).
 	Credentials *jenkins.Credentials
 }
 
-// Compare reads every build below the production and the staging source (each a JENKINS_HOME,
-// a directory below one, or a Jenkins URL) and compares them (CompareBuilds). This is the one call a program
-// needs:
+// Compare reads the builds below the production and the staging source (each a JENKINS_HOME,
+// a directory below one, or a Jenkins URL) and compares them as CompareBuilds does, with the
+// same result. This is the one call a program needs:
 //
 //	cmp, err := analyzer.Compare(ctx, "/srv/prod-home", "/srv/staging-home", analyzer.Options{
 //		Classifier: analyzer.BuiltinKnowledgeBase(),
 //	}, analyzer.SourceOptions{})
 //
-// Builds that cannot be read are listed in the comparison's Errors and the rest are compared.
-// When opts.Logs is nil, step logs are read from the sources' build directories. The error is
-// for unusable options or a source that cannot be walked at all.
+// It never holds a whole home in memory. It first indexes both sources: every build's header
+// (jenkins.ReadBuildHeader: build.xml only, no steps) is all pairing needs. Then it reads the
+// builds of one pairing at a time (the pair and the key's older builds, its flakiness
+// evidence), compares them and lets them go, reading a few pairings ahead in parallel. Its
+// memory grows with the number of builds by a header and a compared Pair each, not by the
+// builds' steps.
+//
+// Builds that cannot be read are listed in the comparison's Errors and the rest are compared;
+// when a paired build that was indexed cannot then be read in full, the next older build of
+// its key on that side takes its place, and if none is left the key's builds on the other side
+// are listed as unpaired. When opts.Logs is nil, step logs are read from the sources' build
+// directories. The error is for unusable options, or for ctx ending.
 func Compare(ctx context.Context, prodSource, stagingSource string, opts Options, src SourceOptions) (*Comparison, error) {
-	prod, prodErrs, err := ReadSource(ctx, SideProd, prodSource, src)
+	pl, err := newPlan(opts)
 	if err != nil {
 		return nil, err
 	}
-	staging, stagingErrs, err := ReadSource(ctx, SideStaging, stagingSource, src)
+	prod, err := indexSource(ctx, SideProd, prodSource, src)
 	if err != nil {
 		return nil, err
 	}
-	opts.InputErrors = append(append(opts.InputErrors, prodErrs...), stagingErrs...)
-	if opts.Logs == nil {
-		logs := jenkins.NewStepLogs(64)
-		defer logs.Close()
-		opts.Logs = logs
+	defer prod.close()
+	staging, err := indexSource(ctx, SideStaging, stagingSource, src)
+	if err != nil {
+		return nil, err
 	}
-	return CompareBuilds(prod, staging, opts)
+	defer staging.close()
+	cmp, err := pl.compareIndexed(ctx, prod, staging, src.Progress)
+	if err != nil {
+		return nil, fmt.Errorf("comparing %s with %s: %w", prodSource, stagingSource, err)
+	}
+	return cmp, nil
 }
 
-// ReadSource reads every Pipeline build below source for one side of a comparison. Builds and
-// parts of the tree that cannot be read come back as InputErrors, naming the path.
+// compareIndexed pairs the two sides' headers and compares the pairings, reading their builds
+// in full a few pairings ahead.
+func (pl *plan) compareIndexed(ctx context.Context, prod, staging *sourceIndex, progress func(Side, int, int)) (*Comparison, error) {
+	pl.opts.InputErrors = slices.Concat(pl.opts.InputErrors, prod.errs, staging.errs)
+	if pl.opts.Logs == nil {
+		logs := jenkins.NewStepLogs(64)
+		defer logs.Close()
+		pl.opts.Logs = logs
+	}
+
+	pairings, unpaired, filtered := pl.pair(prod.headers, staging.headers)
+	// Headers are not needed once paired: the pairings and the unpaired list hold what is.
+	prod.headers, staging.headers = nil, nil
+	ld := newPairLoader(ctx, pairings, prod, staging, max(prod.workers, staging.workers))
+	defer ld.stop()
+	load := ld.load
+	if progress != nil {
+		load = func(i int) (loadedPair, error) {
+			progress("", i, len(pairings))
+			return ld.load(i)
+		}
+	}
+	cmp, err := pl.run(pairings, unpaired, filtered, load)
+	if err != nil {
+		return nil, err
+	}
+	if progress != nil {
+		progress("", len(pairings), len(pairings))
+	}
+	return cmp, nil
+}
+
+// sourceIndex is one side's source, open, with the header of every Pipeline build below it.
+type sourceIndex struct {
+	side    Side
+	src     jenkins.Source // nil when the source could not be opened (see errs)
+	workers int
+	headers []*jenkins.Build
+	errs    []InputError
+}
+
+// indexSource lists source and reads the header of each of its builds, workers at a time.
+// Non-Pipeline builds are left out quietly, as ReadSource leaves them out; builds whose
+// build.xml cannot be read, parts of the tree that cannot be listed and a source that cannot
+// be opened become InputErrors, as they do for ReadSource. The error is for ctx ending.
+func indexSource(ctx context.Context, side Side, source string, so SourceOptions) (*sourceIndex, error) {
+	idx := &sourceIndex{side: side, workers: jenkins.DefaultWorkers(source, so.Workers)}
+	s, err := jenkins.OpenSource(source, jenkins.WalkOptions{Workers: so.Workers, Credentials: so.Credentials})
+	if err != nil {
+		idx.errs = append(idx.errs, InputError{Side: side, Error: err.Error()})
+		return idx, nil
+	}
+	if err := idx.index(ctx, s, so.Progress); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("reading %s source %s: %w", side, source, err)
+	}
+	return idx, nil
+}
+
+// index lists the opened source s and reads its builds' headers, idx.workers at a time.
+func (idx *sourceIndex) index(ctx context.Context, s jenkins.Source, progress func(Side, int, int)) error {
+	side := idx.side
+	idx.src = s
+	refs, lerrs := s.Builds(ctx)
+	for _, e := range lerrs {
+		idx.errs = append(idx.errs, InputError{Side: side, Error: e.Error()})
+	}
+	readHeader := s.Read
+	if hr, ok := s.(jenkins.HeaderReader); ok {
+		readHeader = hr.ReadHeader
+	}
+	headers := make([]*jenkins.Build, len(refs))
+	errs := make([]error, len(refs))
+	var (
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, max(idx.workers, 1))
+		mu   sync.Mutex
+		done int
+	)
+	for i, r := range refs {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			headers[i], errs[i] = readHeader(ctx, r)
+			if progress != nil {
+				mu.Lock()
+				done++
+				progress(side, done, len(refs))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, h := range headers {
+		if err := errs[i]; err != nil {
+			if !errors.Is(err, jenkins.ErrNotPipeline) {
+				idx.errs = append(idx.errs, InputError{Side: side, Dir: refs[i].Dir, Error: err.Error()})
+			}
+			continue
+		}
+		if h == nil {
+			continue
+		}
+		// Pairing needs none of these; the full read brings them back for the pairs.
+		h.Steps, h.Tests, h.Causes, h.Parameters = nil, nil, nil, nil
+		idx.headers = append(idx.headers, h)
+	}
+	return nil
+}
+
+func (idx *sourceIndex) close() {
+	if idx.src != nil {
+		idx.src.Close()
+	}
+}
+
+// read reads in full the builds of one side of a pairing (newest first, as paired), dropping
+// the test cases the comparison does not use. Builds that cannot be read are left out, with an
+// InputError.
+func (idx *sourceIndex) read(ctx context.Context, headers []*jenkins.Build, errs *[]InputError) []*jenkins.Build {
+	var out []*jenkins.Build
+	for _, h := range headers {
+		b, err := idx.src.Read(ctx, jenkins.BuildRef{Dir: h.Dir, Job: h.Job, Number: h.Number})
+		if err != nil {
+			*errs = append(*errs, InputError{Side: idx.side, Dir: h.Dir, Error: err.Error()})
+			continue
+		}
+		b.Tests = nil
+		out = append(out, b)
+	}
+	return out
+}
+
+// maxPairWindow caps the pairings read ahead, whatever the number of workers: the comparison
+// itself runs on one goroutine, so more pairings in hand would cost memory (a pair's builds
+// with their steps) without making it faster.
+const maxPairWindow = 16
+
+// pairLoader reads the pairings' builds in full, a window of pairings ahead of the comparison,
+// with a pool of workers (the same scheme as jenkins.Walk): at most min(2×workers,
+// maxPairWindow) pairings are read or waiting, plus the one being compared.
+type pairLoader struct {
+	ctx           context.Context
+	cancel        context.CancelFunc
+	pairings      []pairing
+	prod, staging *sourceIndex
+	window        chan struct{}
+	slots         []chan loadedPair
+	wg            sync.WaitGroup
+}
+
+func newPairLoader(ctx context.Context, pairings []pairing, prod, staging *sourceIndex, workers int) *pairLoader {
+	ctx, cancel := context.WithCancel(ctx)
+	window := min(2*max(workers, 1), maxPairWindow)
+	workers = min(max(workers, 1), window)
+	l := &pairLoader{
+		ctx: ctx, cancel: cancel, pairings: pairings, prod: prod, staging: staging,
+		window: make(chan struct{}, window),
+		slots:  make([]chan loadedPair, len(pairings)),
+	}
+	for i := range l.slots {
+		l.slots[i] = make(chan loadedPair, 1)
+	}
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for i := range next {
+				l.slots[i] <- l.read(l.pairings[i])
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for i := range pairings {
+			select {
+			case l.window <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return l
+}
+
+// load waits for pairing i (loads must come in order) and frees its place in the window.
+func (l *pairLoader) load(i int) (loadedPair, error) {
+	select {
+	case lp := <-l.slots[i]:
+		<-l.window
+		l.pairings[i] = pairing{} // the headers are no longer needed
+		if err := l.ctx.Err(); err != nil {
+			return loadedPair{}, err
+		}
+		return lp, nil
+	case <-l.ctx.Done():
+		return loadedPair{}, l.ctx.Err()
+	}
+}
+
+// stop ends the readers; the feeder is stopped first, as it may wait on the window.
+func (l *pairLoader) stop() {
+	l.cancel()
+	l.wg.Wait()
+}
+
+// read reads one pairing's builds in full. A paired build that cannot be read gives its place
+// to the next older build of its side; a side with none left leaves no pair, and the other
+// side's builds of the key unpaired.
+func (l *pairLoader) read(p pairing) loadedPair {
+	lp := loadedPair{p: pairing{key: p.key, job: p.job, revision: p.revision}}
+	prod := l.prod.read(l.ctx, append([]*jenkins.Build{p.prod}, p.olderProd...), &lp.errs)
+	staging := l.staging.read(l.ctx, append([]*jenkins.Build{p.staging}, p.olderStaging...), &lp.errs)
+	if len(prod) > 0 && len(staging) > 0 {
+		lp.ok = true
+		lp.p.prod, lp.p.olderProd = prod[0], prod[1:]
+		lp.p.staging, lp.p.olderStaging = staging[0], staging[1:]
+		return lp
+	}
+	lp.unpaired = Unpaired{Prod: []UnpairedBuild{}, Staging: []UnpairedBuild{}}
+	for _, b := range prod {
+		lp.unpaired.Prod = append(lp.unpaired.Prod, unpairedBuild(b, fmt.Sprintf("no readable staging build of %s at %s", p.job, short(p.revision))))
+	}
+	for _, b := range staging {
+		lp.unpaired.Staging = append(lp.unpaired.Staging, unpairedBuild(b, fmt.Sprintf("no readable prod build of %s at %s", p.job, short(p.revision))))
+	}
+	return lp
+}
+
+// ReadSource reads every Pipeline build below source for one side of a comparison, for
+// CompareBuilds. It holds the whole side in memory (about 55 KB of steps per TVM build): Compare
+// does not use it. Builds and parts of the tree that cannot be read come back as InputErrors,
+// naming the path.
 func ReadSource(ctx context.Context, side Side, source string, src SourceOptions) ([]*jenkins.Build, []InputError, error) {
 	var builds []*jenkins.Build
 	var errs []InputError

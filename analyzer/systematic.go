@@ -10,46 +10,60 @@ import (
 // even a significant p-value rests on too few events to act on.
 const minSystematicFailures = 3
 
-// systematic looks, across all pairs, for steps that fail significantly more often on staging
-// than on production. A step is identified by stage, identity and ordinal, independent of the
-// job, so that the same "Run cmake build" of every PR job counts together. Each pair adds one
-// run per side where the step ran (FAILURE or ABORTED count as failures). The test is the
-// one-sided Fisher's exact test on the 2x2 table (side × failed/passed).
-func (c *comparer) systematic(pairs []pairing, alpha float64) []SystematicFinding {
-	type count struct {
-		label               string
-		sf, sr, pf, pr      int
-		jobs                map[string]bool
-		stage, key          string
-		ordinal, occurrence int
+// stepCounts gathers, one pair at a time, what the systematic test needs: per step identity,
+// its runs and failures on each side. A step is identified by stage, identity and ordinal,
+// independent of the job, so that the same "Run cmake build" of every PR job counts together.
+// Each pair adds one run per side where the step ran (FAILURE or ABORTED count as failures).
+// It holds no build: its size grows with the distinct steps, not with the builds.
+type stepCounts struct {
+	counts map[identity]*stepCount
+}
+
+type stepCount struct {
+	label               string
+	sf, sr, pf, pr      int
+	jobs                map[string]bool
+	stage, key          string
+	ordinal, occurrence int
+}
+
+func (s *stepCounts) get(ls *logicalStep) *stepCount {
+	if s.counts == nil {
+		s.counts = map[identity]*stepCount{}
 	}
-	counts := map[identity]*count{}
-	get := func(ls *logicalStep) *count {
-		id := ls.id()
-		k := counts[id]
-		if k == nil {
-			k = &count{label: ls.step.Label, jobs: map[string]bool{}, stage: ls.stage, key: ls.key, ordinal: ls.ordinal, occurrence: ls.occurrence}
-			counts[id] = k
-		}
-		return k
+	id := ls.id()
+	k := s.counts[id]
+	if k == nil {
+		k = &stepCount{label: ls.step.Label, jobs: map[string]bool{}, stage: ls.stage, key: ls.key, ordinal: ls.ordinal, occurrence: ls.occurrence}
+		s.counts[id] = k
 	}
-	for _, p := range pairs {
-		for _, ls := range c.logical(p.staging) {
-			k := get(ls)
-			k.sr++
-			if failedStatus(ls.step.Status) {
-				k.sf++
-				k.jobs[p.job] = true
-			}
-		}
-		for _, ls := range c.logical(p.prod) {
-			k := get(ls)
-			k.pr++
-			if failedStatus(ls.step.Status) {
-				k.pf++
-			}
+	return k
+}
+
+// add counts one pair of job's builds, given their logical steps.
+func (s *stepCounts) add(job string, prod, staging []*logicalStep) {
+	for _, ls := range staging {
+		k := s.get(ls)
+		k.sr++
+		if failedStatus(ls.step.Status) {
+			k.sf++
+			k.jobs[job] = true
 		}
 	}
+	for _, ls := range prod {
+		k := s.get(ls)
+		k.pr++
+		if failedStatus(ls.step.Status) {
+			k.pf++
+		}
+	}
+}
+
+// findings are the steps that fail significantly more often on staging than on production,
+// across the pairs added: the one-sided Fisher's exact test on the 2x2 table (side ×
+// failed/passed) at significance alpha.
+func (s *stepCounts) findings(alpha float64) []SystematicFinding {
+	counts := s.counts
 	out := []SystematicFinding{}
 	for _, k := range counts {
 		if k.sf < minSystematicFailures {

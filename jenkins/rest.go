@@ -285,38 +285,13 @@ func isMultiBranch(class string) bool {
 
 // read reads one build: its api/json, then its steps (Blue Ocean, else wfapi), then its tests.
 func (w *restWalker) read(ctx context.Context, ref BuildRef) WalkResult {
-	b := &Build{Dir: ref.Dir, URL: ref.Dir, Job: ref.Job, Number: ref.Number, Layout: LayoutREST}
-	w.mu.Lock()
-	info := w.jobs[ref.Job]
-	w.mu.Unlock()
-	if info == nil {
-		return WalkResult{Ref: ref, Err: fmt.Errorf("%s: job %q unknown to the walk", ref.Dir, ref.Job)}
-	}
-	if !info.pipeline {
-		return WalkResult{Ref: ref, Err: fmt.Errorf("%s: %w", ref.Dir, ErrNotPipeline)}
-	}
-	u := ref.Dir + "api/json?tree=" + url.QueryEscape(runTree)
-	var run restRun
-	if err := w.c.getJSON(ctx, u, &run); err != nil {
+	b, run, names, branch, err := w.readRun(ctx, ref)
+	if err != nil {
 		return WalkResult{Ref: ref, Err: err}
 	}
-	branch := ""
-	if len(info.names) > 1 {
-		pc, err := w.class(ctx, info.names[:len(info.names)-1])
-		if err != nil {
-			return WalkResult{Ref: ref, Err: err}
-		}
-		if isMultiBranch(pc) {
-			branch = decodeItemName(info.names[len(info.names)-1])
-		}
-	}
-	if !applyRun(&run, b, branch) {
-		return WalkResult{Ref: ref, Err: fmt.Errorf("%s: %w (_class %s)", ref.Dir, ErrNotPipeline, run.Class)}
-	}
-
 	rb := &remoteBuild{c: w.c, url: ref.Dir}
 	b.remote = rb
-	done, err := w.readBlueOcean(ctx, b, info.names, rb)
+	done, err := w.readBlueOcean(ctx, b, names, rb)
 	if err != nil {
 		return WalkResult{Ref: ref, Err: err}
 	}
@@ -324,21 +299,8 @@ func (w *restWalker) read(ctx context.Context, ref BuildRef) WalkResult {
 		if err := w.readWFAPI(ctx, b, rb); err != nil {
 			return WalkResult{Ref: ref, Err: err}
 		}
-		if n := prNumber(branch); n > 0 && b.Number != nil {
-			// Without Blue Ocean's commitId, the PR head is BuildData's marked commit.
-			b.PR = &PullRequest{Number: n}
-			b.Revision = ""
-			bu := ref.Dir + "api/json?tree=" + url.QueryEscape("actions[_class,buildsByBranchName]")
-			if body, _, err := w.c.get(ctx, bu, restMaxJSONSize); err == nil {
-				if head, built, ok := prHeadFromBuildData(body, branch, *b.Number); ok {
-					b.PR.Head, b.Revision = head, head
-					if built != head {
-						b.PR.Merge, b.PR.MergeStrategy = built, true
-					}
-				}
-			} else {
-				return WalkResult{Ref: ref, Err: err}
-			}
+		if err := w.buildDataPR(ctx, b, branch); err != nil {
+			return WalkResult{Ref: ref, Err: err}
 		}
 	}
 	sortStepsByID(b.Steps)
@@ -360,6 +322,86 @@ func (w *restWalker) read(ctx context.Context, ref BuildRef) WalkResult {
 		}
 	}
 	return WalkResult{Ref: ref, Build: b}
+}
+
+// readHeader reads what read reads but the steps and tests: the build's api/json, and the
+// requests that name its start and revision as read does (Blue Ocean's run; else wfapi's
+// describe and, for a pull request, BuildData). Problems are left empty.
+func (w *restWalker) readHeader(ctx context.Context, ref BuildRef) (*Build, error) {
+	b, _, names, branch, err := w.readRun(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	_, found, err := w.blueOceanRun(ctx, b, names)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		if _, err := w.wfapiRun(ctx, b); err != nil {
+			return nil, err
+		}
+		if err := w.buildDataPR(ctx, b, branch); err != nil {
+			return nil, err
+		}
+	}
+	b.Problems = nil
+	return b, nil
+}
+
+// readRun reads a listed build's api/json into a new Build named as the listing named it, with
+// the job's names and, for a branch of a multibranch project, the branch name.
+func (w *restWalker) readRun(ctx context.Context, ref BuildRef) (b *Build, run *restRun, names []string, branch string, err error) {
+	b = &Build{Dir: ref.Dir, URL: ref.Dir, Job: ref.Job, Number: ref.Number, Layout: LayoutREST}
+	w.mu.Lock()
+	info := w.jobs[ref.Job]
+	w.mu.Unlock()
+	if info == nil {
+		return nil, nil, nil, "", fmt.Errorf("%s: job %q unknown to the walk", ref.Dir, ref.Job)
+	}
+	if !info.pipeline {
+		return nil, nil, nil, "", fmt.Errorf("%s: %w", ref.Dir, ErrNotPipeline)
+	}
+	u := ref.Dir + "api/json?tree=" + url.QueryEscape(runTree)
+	run = &restRun{}
+	if err := w.c.getJSON(ctx, u, run); err != nil {
+		return nil, nil, nil, "", err
+	}
+	if len(info.names) > 1 {
+		pc, err := w.class(ctx, info.names[:len(info.names)-1])
+		if err != nil {
+			return nil, nil, nil, "", err
+		}
+		if isMultiBranch(pc) {
+			branch = decodeItemName(info.names[len(info.names)-1])
+		}
+	}
+	if !applyRun(run, b, branch) {
+		return nil, nil, nil, "", fmt.Errorf("%s: %w (_class %s)", ref.Dir, ErrNotPipeline, run.Class)
+	}
+	return b, run, info.names, branch, nil
+}
+
+// buildDataPR names a pull request's head from BuildData's marked commit, for a build whose
+// steps did not come from Blue Ocean (which gives the head with its run).
+func (w *restWalker) buildDataPR(ctx context.Context, b *Build, branch string) error {
+	n := prNumber(branch)
+	if n <= 0 || b.Number == nil {
+		return nil
+	}
+	b.PR = &PullRequest{Number: n}
+	b.Revision = ""
+	bu := b.Dir + "api/json?tree=" + url.QueryEscape("actions[_class,buildsByBranchName]")
+	body, _, err := w.c.get(ctx, bu, restMaxJSONSize)
+	if err != nil {
+		return err
+	}
+	if head, built, ok := prHeadFromBuildData(body, branch, *b.Number); ok {
+		b.PR.Head, b.Revision = head, head
+		if built != head {
+			b.PR.Merge, b.PR.MergeStrategy = built, true
+		}
+	}
+	return nil
 }
 
 // blueOcean reports whether the controller serves the Blue Ocean REST API, probing it once.
@@ -419,32 +461,42 @@ func (w *restWalker) boPipelineURL(ctx context.Context, names []string) (string,
 // boLimit lifts Blue Ocean's default page size (100) for nodes and steps.
 const boLimit = "?start=0&limit=100000"
 
-// readBlueOcean reads the steps of b from Blue Ocean. done is false when Blue Ocean is not
-// installed (the caller falls back to wfapi).
-func (w *restWalker) readBlueOcean(ctx context.Context, b *Build, names []string, rb *remoteBuild) (done bool, err error) {
+// blueOceanRun reads b's run from Blue Ocean: its start and its revision (boRevision). found is false
+// when Blue Ocean is not installed or does not know the run (the caller falls back to wfapi).
+func (w *restWalker) blueOceanRun(ctx context.Context, b *Build, names []string) (runURL string, found bool, err error) {
 	ok, err := w.blueOcean(ctx)
 	if err != nil || !ok || b.Number == nil {
-		return false, err
+		return "", false, err
 	}
 	pipeURL, err := w.boPipelineURL(ctx, names)
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
-	runURL := pipeURL + "runs/" + strconv.Itoa(*b.Number) + "/"
+	runURL = pipeURL + "runs/" + strconv.Itoa(*b.Number) + "/"
 
 	var run boRun
 	if err := w.c.getJSON(ctx, runURL, &run); err != nil {
 		if isNotFound(err) {
 			// Blue Ocean does not know this run (another organization, a job type it does not
 			// model): wfapi may.
-			return false, nil
+			return "", false, nil
 		}
-		return false, err
+		return "", false, err
 	}
 	if t := boTime(run.StartTime); !t.IsZero() {
 		b.Start = t // the run's start, as build.xml's startTime (timestamp is when it was scheduled)
 	}
 	if err := w.boRevision(ctx, b, names, pipeURL, run); err != nil {
+		return "", false, err
+	}
+	return runURL, true, nil
+}
+
+// readBlueOcean reads the steps of b from Blue Ocean. done is false when Blue Ocean is not
+// installed (the caller falls back to wfapi).
+func (w *restWalker) readBlueOcean(ctx context.Context, b *Build, names []string, rb *remoteBuild) (done bool, err error) {
+	runURL, found, err := w.blueOceanRun(ctx, b, names)
+	if err != nil || !found {
 		return false, err
 	}
 
@@ -641,12 +693,12 @@ func (w *restWalker) stepError(ctx context.Context, b *Build, st *Step) error {
 	return nil
 }
 
-// readWFAPI reads the steps of b from the Pipeline REST API: the stages of the run, then each
-// stage's flow nodes.
-func (w *restWalker) readWFAPI(ctx context.Context, b *Build, rb *remoteBuild) error {
+// wfapiRun reads b's run from wfapi: its start, and its stages. It is nil, with a problem
+// recorded, when the controller does not serve wfapi.
+func (w *restWalker) wfapiRun(ctx context.Context, b *Build) (*wfNode, error) {
 	if w.c.absent("wfapi") {
 		b.Problems = append(b.Problems, noStepAPI(b.URL))
-		return nil
+		return nil, nil
 	}
 	u := b.URL + "wfapi/describe"
 	var run wfNode
@@ -655,13 +707,24 @@ func (w *restWalker) readWFAPI(ctx context.Context, b *Build, rb *remoteBuild) e
 	case isNotFound(err):
 		w.c.markAbsent("wfapi")
 		b.Problems = append(b.Problems, noStepAPI(b.URL))
-		return nil
+		return nil, nil
 	case err != nil:
-		return err
+		return nil, err
 	}
 	if run.StartTimeMillis > 0 {
 		b.Start = time.UnixMilli(run.StartTimeMillis).UTC() // the run's start, as build.xml's startTime
 	}
+	return &run, nil
+}
+
+// readWFAPI reads the steps of b from the Pipeline REST API: the stages of the run, then each
+// stage's flow nodes.
+func (w *restWalker) readWFAPI(ctx context.Context, b *Build, rb *remoteBuild) error {
+	run, err := w.wfapiRun(ctx, b)
+	if err != nil || run == nil {
+		return err
+	}
+	u := b.URL + "wfapi/describe"
 	for _, stage := range run.Stages {
 		if stage.ID == "" {
 			b.Problems = append(b.Problems, fmt.Sprintf("%s: stage %q has no id; its steps were not read", u, stage.Name))
