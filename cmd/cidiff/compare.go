@@ -69,6 +69,11 @@ func runCompare(e *env, args []string) error {
 	if err := checkFormat(f.format, report.Formats...); err != nil {
 		return err
 	}
+	for _, u := range []struct{ flag, value string }{{"--prod-url", f.prodURL}, {"--staging-url", f.stagingURL}} {
+		if err := checkBaseURL(u.flag, u.value); err != nil {
+			return err
+		}
+	}
 	opts, err := f.options()
 	if err != nil {
 		return err

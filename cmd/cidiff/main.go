@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -158,4 +159,24 @@ func checkSource(e *env, what, src string) (*jenkins.Credentials, error) {
 		return nil, usageErrorf("%s %s: %v", what, src, err)
 	}
 	return nil, nil
+}
+
+// checkBaseURL validates a controller web address given as a flag (--url, --prod-url,
+// --staging-url): every link in every report and in the history is made from it, so it must
+// be an http(s) URL and must not carry credentials, which would be printed with each link.
+func checkBaseURL(flag, s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return usageErrorf("%s: not a URL: %v", flag, err)
+	}
+	if u.User != nil {
+		return usageErrorf("%s %s://%s…: credentials in the URL are not accepted (it becomes every link in the report); give the address without them", flag, u.Scheme, u.Host)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageErrorf("%s %q: want the controller's http:// or https:// address", flag, s)
+	}
+	return nil
 }

@@ -67,6 +67,9 @@ func runScan(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkBaseURL("--url", *url); err != nil {
+		return err
+	}
 	baseURL := *url
 	if baseURL == "" && jenkins.IsURLSource(source) {
 		// Links to a controller's builds are made from its root, whatever part of it was scanned.
