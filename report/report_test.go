@@ -185,6 +185,8 @@ func TestBuildURL(t *testing.T) {
 		{"https://ci.example.org/jenkins", "my folder/job #1", "https://ci.example.org/jenkins/job/my%20folder/job/job%20%231/7/"},
 		{"", "tvm/PR-10", ""},
 		{"javascript:alert(1)", "x", ""},
+		// A library caller's base with credentials: the link must not print them.
+		{"https://ci:s3cret@ci.tlcpack.ai/", "tvm/PR-10", "https://ci.tlcpack.ai/job/tvm/job/PR-10/7/"},
 		{"https://ci.tlcpack.ai", "", ""},
 	}
 	for _, tc := range tests {

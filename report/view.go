@@ -504,7 +504,8 @@ func redactAll(ss []string) []string {
 
 // JobURL returns the page of a job on the controller at base: every name of the full name
 // becomes a "job/<name>" path segment, URL-escaped the way Jenkins does (a "/" inside a name
-// is already "%2F" in the full name, so it becomes "%252F"). It returns "" without a base.
+// is already "%2F" in the full name, so it becomes "%252F"). It returns "" without an http(s)
+// base, and drops any user:password from it.
 func JobURL(base, job string) string {
 	base = strings.TrimRight(base, "/")
 	if base == "" || job == "" {
@@ -513,6 +514,11 @@ func JobURL(base, job string) string {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
+	}
+	// A password in the base would be printed with every link of the report.
+	if u.User != nil {
+		u.User = nil
+		base = strings.TrimRight(u.String(), "/")
 	}
 	var b strings.Builder
 	b.WriteString(base)
