@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cidiff/cidiff/analyzer/store"
+	"github.com/cidiff/cidiff/report"
 )
 
 // historyJSONVersion is the schema_version of the JSON that flaky, history and matrix print.
@@ -63,6 +64,11 @@ func runHistory(e *env, args []string) error {
 		JobGlob: *job, Instance: *instance, Limit: *limit})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *dbPath, err)
+	}
+	// Errors and test failure messages come from builds and logs: masked as every report masks them.
+	for i := range runs {
+		runs[i].Error = report.Redact(runs[i].Error)
+		runs[i].Link = report.Redact(runs[i].Link)
 	}
 	if *format == "json" {
 		return writeHistoryJSON(e.stdout, map[string]any{"schema_version": historyJSONVersion, "runs": runs})

@@ -14,6 +14,7 @@ import (
 	"github.com/cidiff/cidiff/analyzer"
 	"github.com/cidiff/cidiff/analyzer/store"
 	"github.com/cidiff/cidiff/jenkins"
+	"github.com/cidiff/cidiff/report"
 )
 
 func init() {
@@ -182,5 +183,6 @@ func explainFailure(kb *analyzer.KnowledgeBase, logs *jenkins.StepLogs, b *jenki
 	if m.Rule == "" || m.Generic {
 		return store.Explanation{}
 	}
-	return store.Explanation{Message: m.Line, Class: string(m.Class), Cause: m.Cause}
+	// The line is kept in the history and printed by history: no credential in it is.
+	return store.Explanation{Message: report.Redact(m.Line), Class: string(m.Class), Cause: m.Cause}
 }
