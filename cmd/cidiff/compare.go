@@ -170,6 +170,10 @@ func (f *compareFlags) options() (analyzer.Options, error) {
 	if opts.Until, err = parseDate("--until", f.until, time.Now()); err != nil {
 		return opts, err
 	}
+	// An empty window would compare nothing and still say GO.
+	if !opts.Since.IsZero() && !opts.Until.IsZero() && !opts.Since.Before(opts.Until) {
+		return opts, usageErrorf("--until %s is not after --since %s: no build could be compared", f.until, f.since)
+	}
 	if f.waivers != "" {
 		if opts.Waivers, err = analyzer.LoadWaivers(f.waivers); err != nil {
 			return opts, usageErrorf("--waivers: %v", err)
