@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cidiff/cidiff/analyzer/store"
+	"github.com/cidiff/cidiff/report"
 )
 
 func init() {
@@ -48,6 +49,12 @@ func runFlaky(e *env, args []string) error {
 	items, err := db.Flaky(context.Background(), store.FlakyQuery{Instance: *instance, JobGlob: *job, Since: sinceT, Limit: *limit})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *dbPath, err)
+	}
+	// A database written before --url refused credentials may hold them in its links.
+	for i := range items {
+		if lf := items[i].LastFailure; lf != nil {
+			lf.Link = report.Redact(lf.Link)
+		}
 	}
 	if *format == "json" {
 		return writeHistoryJSON(e.stdout, map[string]any{"schema_version": historyJSONVersion, "items": items})
