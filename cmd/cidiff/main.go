@@ -140,9 +140,9 @@ func checkFormat(got string, allowed ...string) error {
 	return usageErrorf("--format %q: must be one of %s", got, strings.Join(allowed, ", "))
 }
 
-// checkSource validates a SOURCE argument: an existing directory, or a Jenkins base URL whose
-// credentials come from the environment (JENKINS_USER + JENKINS_TOKEN, or a netrc file), never
-// from the command line. It returns the credentials for a URL (nil for a directory or an
+// checkSource validates a SOURCE argument: an existing directory (a file is no source), or a
+// Jenkins base URL whose credentials come from the environment (JENKINS_USER + JENKINS_TOKEN,
+// or a netrc file), never from the command line. It returns the credentials for a URL (nil for a directory or an
 // anonymous controller).
 func checkSource(e *env, what, src string) (*jenkins.Credentials, error) {
 	if jenkins.IsURLSource(src) {
@@ -155,8 +155,12 @@ func checkSource(e *env, what, src string) (*jenkins.Credentials, error) {
 		}
 		return c, nil
 	}
-	if _, err := os.Stat(src); err != nil {
+	st, err := os.Stat(src)
+	if err != nil {
 		return nil, usageErrorf("%s %s: %v", what, src, err)
+	}
+	if !st.IsDir() {
+		return nil, usageErrorf("%s %s: not a directory (want a JENKINS_HOME, a directory below it, or a controller URL)", what, src)
 	}
 	return nil, nil
 }
