@@ -116,6 +116,9 @@ func runCompare(e *env, args []string) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
+	if err := checkSidesHaveBuilds(cmp, f.prod, f.staging); err != nil {
+		return err
+	}
 
 	if db != nil {
 		if _, err := db.RecordAnalysis(context.Background(), cmp, opts.Waivers); err != nil {
@@ -232,4 +235,30 @@ func writeFileAtomic(name string, write func(*os.File) error) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), name)
+}
+
+// checkSidesHaveBuilds refuses a comparison in which one side holds no build at all (none
+// paired, none unpaired, none unreadable, none filtered out): a mistyped or empty SOURCE would
+// otherwise be reported as GO over the other side's unpaired builds.
+func checkSidesHaveBuilds(cmp *analyzer.Comparison, prod, staging string) error {
+	if len(cmp.Pairs) > 0 || cmp.Summary.Filtered > 0 {
+		return nil
+	}
+	for _, s := range []struct {
+		flag, source string
+		side         analyzer.Side
+		unpaired     int
+	}{{"--prod", prod, analyzer.SideProd, len(cmp.Unpaired.Prod)}, {"--staging", staging, analyzer.SideStaging, len(cmp.Unpaired.Staging)}} {
+		if s.unpaired > 0 {
+			continue
+		}
+		unreadable := false
+		for _, ie := range cmp.Errors {
+			unreadable = unreadable || ie.Side == s.side
+		}
+		if !unreadable {
+			return usageErrorf("%s %s: no builds found below it (want a JENKINS_HOME, a folder, job or build directory, or a controller URL)", s.flag, s.source)
+		}
+	}
+	return nil
 }

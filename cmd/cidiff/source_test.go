@@ -30,3 +30,21 @@ func TestSourceMustBeADirectory(t *testing.T) {
 		assert.Contains(t, r.stderr, "not a directory", tc.args)
 	}
 }
+
+// TestCompareSideWithoutBuilds: a side below which no build is found (a mistyped JENKINS_HOME,
+// an empty directory) is unusable input, not a GO over the other side's unpaired builds.
+func TestCompareSideWithoutBuilds(t *testing.T) {
+	empty := t.TempDir()
+	r := runCLI(t, nil, "compare", "--prod", empty, "--staging", fixtureStaging, "--format", "json")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--prod "+empty+": no builds found")
+	assert.Empty(t, r.stdout, "no report over one side")
+
+	r = runCLI(t, nil, "compare", "--prod", fixtureProd, "--staging", empty, "--format", "text")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--staging "+empty+": no builds found")
+
+	// A filter that leaves nothing is the user's choice: the report says so, with its warning.
+	r = runCLI(t, nil, "compare", "--prod", fixtureProd, "--staging", fixtureStaging, "--job", "nomatch", "--format", "json")
+	assert.NotEqual(t, exitUsage, r.code, r.stderr)
+}
