@@ -93,6 +93,13 @@ type plan struct {
 	waivers []*compiledWaiver
 }
 
+// Validate reports what Compare would refuse in o: a bad job map, job glob or waiver. Callers
+// that take these from users check each one alone, to name where it came from.
+func (o Options) Validate() error {
+	_, err := newPlan(o)
+	return err
+}
+
 // newPlan checks and compiles opts; the error is for a bad job map, glob or waiver.
 func newPlan(opts Options) (*plan, error) {
 	if opts.ProdName == "" {

@@ -166,6 +166,17 @@ func (f *compareFlags) options() (analyzer.Options, error) {
 		JobMap: f.jobMap, Jobs: f.jobs,
 		ProdName: f.prodName, StagingName: f.stagingName,
 	}
+	// Checked one by one so that the message names the flag and the value at fault.
+	for _, m := range f.jobMap {
+		if err := (analyzer.Options{JobMap: []string{m}}).Validate(); err != nil {
+			return opts, usageErrorf("--job-map %q: %v", m, err)
+		}
+	}
+	for _, j := range f.jobs {
+		if err := (analyzer.Options{Jobs: []string{j}}).Validate(); err != nil {
+			return opts, usageErrorf("--job %q: %v", j, err)
+		}
+	}
 	var err error
 	if opts.Since, err = parseDate("--since", f.since, time.Now()); err != nil {
 		return opts, err

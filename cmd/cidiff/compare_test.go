@@ -87,6 +87,8 @@ func TestCompareBadInputs(t *testing.T) {
 		"missing staging":       {[]string{"--staging", filepath.Join(dir, "nope")}, "nope"},
 		"bad format":            {[]string{"--format", "pdf"}, `--format "pdf"`},
 		"bad since":             {[]string{"--since", "yesterday"}, "--since"},
+		"bad job map":           {[]string{"--job-map", "tvm/*"}, `--job-map "tvm/*"`},
+		"bad job glob":          {[]string{"--job", "tvm/["}, `--job "tvm/["`},
 		"empty window":          {[]string{"--since", "2022-02-05", "--until", "2022-02-01"}, "--until"},
 		"window of no time":     {[]string{"--since", "2022-02-01", "--until", "2022-02-01T00:00:00Z"}, "--until"},
 		"output over an input":  {[]string{"-o", fixtureWaivers, "--waivers", fixtureWaivers}, "would overwrite"},
