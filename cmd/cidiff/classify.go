@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cidiff/cidiff/analyzer"
+	"github.com/cidiff/cidiff/report"
 )
 
 func init() {
@@ -104,6 +105,11 @@ func runClassify(e *env, args []string) error {
 	var evidence []analyzer.Match
 	if *all {
 		evidence = kb.ClassifyAll(text)
+	}
+	// The decisive lines are log text: printed with credentials masked, as every report does.
+	m.Line = report.Redact(m.Line)
+	for i := range evidence {
+		evidence[i].Line = report.Redact(evidence[i].Line)
 	}
 	if *format == "json" {
 		enc := json.NewEncoder(e.stdout)

@@ -141,3 +141,17 @@ func TestClassifyHelp(t *testing.T) {
 	m := analyzer.BuiltinKnowledgeBase().With(rules).Classify("remote: Permission to apache/tvm-site.git denied to bot.")
 	assert.Equal(t, "docs-token-denied", m.Rule)
 }
+
+// TestClassifyRedacts: the decisive line is printed as every report prints log text, with
+// credentials masked (classify output is pasted into issues).
+func TestClassifyRedacts(t *testing.T) {
+	const secret = "abcd1234efgh"
+	in := "No space left on device while uploading with token=" + secret + "\n"
+	for _, args := range [][]string{{"--format", "json", "--all"}, {"--format", "text", "--all"}} {
+		r := runClassifyCLI(t, in, args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stdout, "disk_full")
+		assert.Contains(t, r.stdout, "token=****", args)
+		assert.NotContains(t, r.stdout, secret, args)
+	}
+}
