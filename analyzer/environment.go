@@ -258,11 +258,18 @@ func compareEnvironment(staging, prod *Environment, stagingImage, prodImage stri
 		if staging.Sensitive[k] || prod.Sensitive[k] {
 			continue
 		}
+		secret := secretName(k)
 		switch {
+		case sok && pok && sv != pv && secret:
+			params = append(params, fmt.Sprintf("parameter %s: the values differ (not shown: the name says it is a secret)", k))
 		case sok && pok && sv != pv:
 			params = append(params, fmt.Sprintf("parameter %s: staging %q, prod %q", k, sv, pv))
+		case sok && !pok && secret:
+			params = append(params, fmt.Sprintf("parameter %s: set on staging (value not shown), prod not set", k))
 		case sok && !pok:
 			params = append(params, fmt.Sprintf("parameter %s: staging %q, prod not set", k, sv))
+		case pok && !sok && secret:
+			params = append(params, fmt.Sprintf("parameter %s: set on prod (value not shown), staging not set", k))
 		case pok && !sok:
 			params = append(params, fmt.Sprintf("parameter %s: prod %q, staging not set", k, pv))
 		}
@@ -273,6 +280,22 @@ func compareEnvironment(staging, prod *Environment, stagingImage, prodImage stri
 		f.checked = append(f.checked, "same parameters")
 	}
 	return f
+}
+
+// secretWords are the parts of a parameter name that mark its value as a secret: a token
+// passed as a plain string parameter is not masked by Jenkins, and the reports print reasons.
+var secretWords = []string{"token", "secret", "passw", "apikey", "api_key", "api-key", "accesskey", "access_key",
+	"access-key", "privatekey", "private_key", "private-key", "credential"}
+
+// secretName reports whether a parameter's name says its value is a secret.
+func secretName(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range secretWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameCommit compares two commit hashes, one of which may be abbreviated.

@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -88,4 +89,34 @@ func FuzzLogParsers(f *testing.F) {
 		_ = tailLines(log, 5)
 		_ = countLines(string(log))
 	})
+}
+
+// TestCompareEnvironmentHidesSecretParameters: a plain string parameter named like a secret
+// (a token passed as a string parameter, not a password parameter) still differs, but its
+// values never reach the reason or the evidence, which every report prints.
+func TestCompareEnvironmentHidesSecretParameters(t *testing.T) {
+	e := func(tok, pass string) *Environment {
+		return &Environment{Params: map[string]string{"GITHUB_TOKEN": tok, "deployPassword": pass, "TARGET": "cuda"}, Sensitive: map[string]bool{}}
+	}
+	f := compareEnvironment(e("ghs_stagingvalue1", "hunter2"), e("ghs_prodvalue2", "hunter3"), "", "", true)
+	assert.Equal(t, "parameters_differ", f.cause)
+	all := f.reason + "\n" + strings.Join(f.evidence, "\n")
+	for _, secret := range []string{"ghs_stagingvalue1", "ghs_prodvalue2", "hunter2", "hunter3"} {
+		assert.NotContains(t, all, secret)
+	}
+	assert.Contains(t, all, "parameter GITHUB_TOKEN")
+	assert.Contains(t, all, "parameter deployPassword")
+
+	// Only one side set it: said without the value.
+	s, p := e("ghs_stagingvalue1", "x"), e("", "x")
+	delete(p.Params, "GITHUB_TOKEN")
+	f = compareEnvironment(s, p, "", "", true)
+	assert.Equal(t, "parameters_differ", f.cause)
+	assert.NotContains(t, f.reason+strings.Join(f.evidence, "\n"), "ghs_stagingvalue1")
+
+	// Other parameters keep their values: they say what was tested.
+	s, p = e("t", "x"), e("t", "x")
+	s.Params["TARGET"] = "rocm"
+	f = compareEnvironment(s, p, "", "", true)
+	assert.Equal(t, `parameter TARGET: staging "rocm", prod "cuda"`, f.reason)
 }
