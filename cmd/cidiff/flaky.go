@@ -41,7 +41,7 @@ func runFlaky(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openHistoryDB(*dbPath)
+	db, err := openHistoryDB(e, *dbPath)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func runHistory(e *env, args []string) error {
 	case *test == "" && !stepGiven:
 		return usageErrorf("give --stage and --label of a step, or --test NAME")
 	}
-	db, err := openHistoryDB(*dbPath)
+	db, err := openHistoryDB(e, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -107,22 +107,20 @@ func parseHistoryFlags(fl *pflag.FlagSet, args []string) error {
 	return nil
 }
 
-// openHistoryDB opens an existing history database for a query: a missing file is a usage
-// error (a query never creates an empty database), and so is a file that is not a usable
-// history.
-func openHistoryDB(path string) (*store.DB, error) {
+// openHistoryDB opens the history database of a query, creating it when missing (CONTRACT.md:
+// every history command takes --db FILE, created if missing). A new file is announced on
+// stderr: a query on it finds nothing, and a mistyped path shows there.
+func openHistoryDB(e *env, path string) (*store.DB, error) {
 	if path == "" {
 		return nil, usageErrorf("--db FILE is required")
 	}
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, usageErrorf("--db %s: no such file (record builds with cidiff scan first)", path)
-		}
-		return nil, usageErrorf("--db %s: %v", path, err)
-	}
+	_, statErr := os.Stat(path)
 	db, err := store.Open(path)
 	if err != nil {
 		return nil, usageErrorf("--db: %v", err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		fmt.Fprintf(e.stderr, "cidiff: created the empty history database %s (record builds with cidiff scan)\n", path)
 	}
 	return db, nil
 }

@@ -176,9 +176,6 @@ func TestHistoryCommandsUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"flaky", "--db", missing}, missing},
-		{[]string{"history", "--db", missing, "--test", "x"}, missing},
-		{[]string{"matrix", "--db", missing}, missing},
 		{[]string{"flaky"}, "--db"},
 		{[]string{"flaky", "--db", path, "--format", "xml"}, "--format"},
 		{[]string{"flaky", "--db", path, "--since", "last tuesday"}, "--since"},
@@ -196,10 +193,37 @@ func TestHistoryCommandsUsageErrors(t *testing.T) {
 		})
 	}
 	_, err := os.Stat(missing)
-	require.True(t, os.IsNotExist(err), "a query must not create the database")
+	require.True(t, os.IsNotExist(err), "a usage error creates nothing")
 
 	code, _, _ := runHistoryCLI(t, "flaky", "--help")
 	require.Equal(t, exitOK, code)
+}
+
+// TestHistoryCommandsCreateTheDatabase: CONTRACT.md, History: every command takes --db FILE,
+// created if missing. A query on a new database answers with nothing, and says on stderr that
+// the file is new (a mistyped path shows there).
+func TestHistoryCommandsCreateTheDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"flaky", "--format", "json"}, `"items": []`},
+		{[]string{"history", "--test", "x", "--format", "json"}, `"runs": []`},
+		{[]string{"matrix", "--format", "json"}, `"rows": []`},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			missing := filepath.Join(t.TempDir(), "new.db")
+			code, out, errOut := runHistoryCLI(t, append(tc.args, "--db", missing)...)
+			require.Equal(t, exitOK, code, errOut)
+			require.Contains(t, out, tc.want)
+			require.Contains(t, errOut, missing)
+			_, err := os.Stat(missing)
+			require.NoError(t, err, "created")
+			code, _, errOut = runHistoryCLI(t, append(tc.args, "--db", missing)...)
+			require.Equal(t, exitOK, code)
+			require.Empty(t, errOut, "an existing database is not announced")
+		})
+	}
 }
 
 func TestHistoryCommandsNewerDatabase(t *testing.T) {

@@ -48,7 +48,7 @@ func runMatrix(e *env, args []string) error {
 		}
 		end = t
 	}
-	db, err := openHistoryDB(*dbPath)
+	db, err := openHistoryDB(e, *dbPath)
 	if err != nil {
 		return err
 	}
