@@ -51,7 +51,7 @@ type stepsBuildJSON struct {
 	Duration  int64           `json:"duration_ms"`
 	Layout    string          `json:"layout,omitempty"`
 	PR        *prJSON         `json:"pull_request,omitempty"`
-	Steps     []stepJSON      `json:"steps,omitempty"`
+	Steps     []stepJSON      `json:"steps,omitzero"` // [] for a build without shell steps; absent for one that could not be read
 	Problems  []string        `json:"problems,omitempty"`
 	Error     string          `json:"error,omitempty"`
 	Tests     *testsCountJSON `json:"tests,omitempty"`

@@ -49,3 +49,25 @@ func TestStepsJSONStreamsBuildsAndRedacts(t *testing.T) {
 	assert.Equal(t, "jobs/tvm/branches/PR-10/builds/4/build.xml: unexpected EOF", doc.Builds[1].Error)
 	assert.Nil(t, doc.Builds[1].Steps, "an unreadable build has no steps")
 }
+
+// TestStepsJSONBuildWithoutShellSteps: a build that was read but ran no shell step has
+// "steps": [] (CONTRACT.md: only a build that cannot be read comes without steps).
+func TestStepsJSONBuildWithoutShellSteps(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewStepsWriter(&buf, "json")
+	require.NoError(t, err)
+	n := 1
+	require.NoError(t, w.Add("jobs/x/builds/1", &jenkins.Build{Dir: "jobs/x/builds/1", Job: "x", Number: &n,
+		Result: jenkins.ResultSuccess, Completed: true}, nil))
+	require.NoError(t, w.Add("jobs/x/builds/2", nil, errors.New("jobs/x/builds/2/build.xml: unexpected EOF")))
+	require.NoError(t, w.End())
+	var doc struct {
+		Builds []map[string]json.RawMessage `json:"builds"`
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &doc), buf.String())
+	require.Len(t, doc.Builds, 2)
+	assert.Equal(t, "[]", string(doc.Builds[0]["steps"]), buf.String())
+	_, hasSteps := doc.Builds[1]["steps"]
+	assert.False(t, hasSteps, "an unreadable build has no steps")
+	assert.Contains(t, string(doc.Builds[1]["error"]), "unexpected EOF")
+}
