@@ -166,6 +166,15 @@ func (f *compareFlags) options() (analyzer.Options, error) {
 		JobMap: f.jobMap, Jobs: f.jobs,
 		ProdName: f.prodName, StagingName: f.stagingName,
 	}
+	// The names key each side's history: one name for both would read prod's flips as staging's.
+	switch {
+	case strings.TrimSpace(f.prodName) == "":
+		return opts, usageErrorf("--prod-name: must not be empty")
+	case strings.TrimSpace(f.stagingName) == "":
+		return opts, usageErrorf("--staging-name: must not be empty")
+	case f.prodName == f.stagingName:
+		return opts, usageErrorf("--staging-name %q is also --prod-name: the two instances need different names", f.stagingName)
+	}
 	// Checked one by one so that the message names the flag and the value at fault.
 	for _, m := range f.jobMap {
 		if err := (analyzer.Options{JobMap: []string{m}}).Validate(); err != nil {

@@ -89,6 +89,8 @@ func TestCompareBadInputs(t *testing.T) {
 		"bad since":             {[]string{"--since", "yesterday"}, "--since"},
 		"bad job map":           {[]string{"--job-map", "tvm/*"}, `--job-map "tvm/*"`},
 		"bad job glob":          {[]string{"--job", "tvm/["}, `--job "tvm/["`},
+		"one name for both":     {[]string{"--prod-name", "ci", "--staging-name", "ci"}, "--staging-name"},
+		"empty name":            {[]string{"--prod-name", ""}, "--prod-name"},
 		"empty window":          {[]string{"--since", "2022-02-05", "--until", "2022-02-01"}, "--until"},
 		"window of no time":     {[]string{"--since", "2022-02-01", "--until", "2022-02-01T00:00:00Z"}, "--until"},
 		"output over an input":  {[]string{"-o", fixtureWaivers, "--waivers", fixtureWaivers}, "would overwrite"},
