@@ -277,7 +277,7 @@ func checkSidesHaveBuilds(cmp *analyzer.Comparison, prod, staging string) error 
 			unreadable = unreadable || ie.Side == s.side
 		}
 		if !unreadable {
-			return usageErrorf("%s %s: no builds found below it (want a JENKINS_HOME, a folder, job or build directory, or a controller URL)", s.flag, s.source)
+			return usageErrorf("%s %s: no Pipeline builds found below it (want a JENKINS_HOME, a folder, job or build directory, or a controller URL)", s.flag, s.source)
 		}
 	}
 	return nil

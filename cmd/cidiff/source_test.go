@@ -37,12 +37,12 @@ func TestCompareSideWithoutBuilds(t *testing.T) {
 	empty := t.TempDir()
 	r := runCLI(t, nil, "compare", "--prod", empty, "--staging", fixtureStaging, "--format", "json")
 	assert.Equal(t, exitUsage, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "--prod "+empty+": no builds found")
+	assert.Contains(t, r.stderr, "--prod "+empty+": no Pipeline builds found")
 	assert.Empty(t, r.stdout, "no report over one side")
 
 	r = runCLI(t, nil, "compare", "--prod", fixtureProd, "--staging", empty, "--format", "text")
 	assert.Equal(t, exitUsage, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "--staging "+empty+": no builds found")
+	assert.Contains(t, r.stderr, "--staging "+empty+": no Pipeline builds found")
 
 	// A filter that leaves nothing is the user's choice: the report says so, with its warning.
 	r = runCLI(t, nil, "compare", "--prod", fixtureProd, "--staging", fixtureStaging, "--job", "nomatch", "--format", "json")
