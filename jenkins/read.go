@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"strconv"
 )
 
 // ReadBuild reads one build directory. It never panics; a build it cannot read at all returns
@@ -31,9 +30,7 @@ func readBuild(dir string, opts *readOpts) (*Build, error) {
 // readBuildWith is readBuild reading with the buffers of sc.
 func readBuildWith(dir string, opts *readOpts, sc *readScratch) (*Build, error) {
 	b := &Build{Dir: dir, Layout: LayoutNone}
-	if n, err := strconv.Atoi(filepath.Base(filepath.Clean(dir))); err == nil && n >= 0 {
-		b.Number = &n
-	}
+	b.Number = buildNumber(filepath.Base(filepath.Clean(dir)))
 	name := filepath.Join(dir, "build.xml")
 	data, err := sc.readFile(name, 0)
 	if err != nil {
