@@ -237,6 +237,7 @@ func TestBuildNumberOnlyFromDigits(t *testing.T) {
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), tc.dir)
+			require.NoError(t, os.Mkdir(dir, 0o755))
 			fxWrite(t, filepath.Join(dir, "build.xml"), fxBuildXML("SUCCESS", "", ""))
 			b, err := ReadBuild(dir)
 			require.NoError(t, err)
