@@ -501,6 +501,12 @@ func (l *Log) Step(nodeID string) io.Reader {
 		size = st.Size()
 	}
 	l.mu.Lock()
+	if l.closed {
+		// Close ran while the file was being opened: it cannot close what it never saw.
+		l.mu.Unlock()
+		f.Close()
+		return errReader{fmt.Errorf("log of %s: %w", l.dir, os.ErrClosed)}
+	}
 	l.open[f] = struct{}{}
 	l.mu.Unlock()
 	return newNoteStripper(&closingReader{f: f, l: l}, size)

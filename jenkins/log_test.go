@@ -541,3 +541,26 @@ func BenchmarkLogTail(b *testing.B) {
 		}
 	}
 }
+
+// Step on per-node files may race Close (a Log is safe for concurrent use): it must neither
+// panic (registering its file in the map Close dropped) nor leave its file open.
+func TestLogPerNodeStepRacesClose(t *testing.T) {
+	dir := logsWriteBuild(t, map[string]string{"3.log": "text\n"})
+	for range 300 {
+		l, err := OpenLog(dir)
+		require.NoError(t, err)
+		closed := make(chan struct{})
+		go func() { l.Close(); close(closed) }()
+		r := l.Step("3")
+		<-closed
+		got, err := io.ReadAll(r)
+		if err != nil {
+			require.ErrorIs(t, err, os.ErrClosed)
+		} else {
+			require.Equal(t, "text\n", string(got))
+		}
+		l.mu.Lock()
+		require.Empty(t, l.open, "a file handed out after Close is left open")
+		l.mu.Unlock()
+	}
+}
