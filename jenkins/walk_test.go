@@ -25,8 +25,8 @@ func fakeRefs(n int) []BuildRef {
 }
 
 // slowRead finishes builds in a random order, as parallel readers do.
-func slowRead(inFlight, maxInFlight *int64) func(BuildRef) WalkResult {
-	return func(r BuildRef) WalkResult {
+func slowRead(inFlight, maxInFlight *int64) func(context.Context, BuildRef) WalkResult {
+	return func(_ context.Context, r BuildRef) WalkResult {
 		n := atomic.AddInt64(inFlight, 1)
 		for {
 			m := atomic.LoadInt64(maxInFlight)
@@ -100,7 +100,7 @@ func TestWalkRefsCancelled(t *testing.T) {
 
 func TestWalkSkipsNonPipeline(t *testing.T) {
 	refs := fakeRefs(3)
-	read := func(r BuildRef) WalkResult {
+	read := func(_ context.Context, r BuildRef) WalkResult {
 		if *r.Number == 2 {
 			return WalkResult{Ref: r, Err: fmt.Errorf("%s/build.xml: %w", r.Dir, ErrNotPipeline)}
 		}
