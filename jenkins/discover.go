@@ -188,17 +188,14 @@ func (f *finder) readConfig(dir string) (home, item bool, buildsDir string) {
 		}
 		return false, false, ""
 	}
-	root := junitRoot(doc)
+	root := xsRoot(doc)
 	switch {
 	case root == nil:
 		return false, false, ""
 	case root.Data != "hudson":
 		return false, true, ""
 	}
-	if b := junitChild(root, "buildsDir"); b != nil {
-		buildsDir = strings.TrimSpace(b.InnerText())
-	}
-	return true, false, buildsDir
+	return true, false, xsChildText(root, "buildsDir")
 }
 
 // buildsTemplate is a home's relocated <buildsDir>, e.g. ${JENKINS_HOME}/builds/${ITEM_FULL_NAME}.

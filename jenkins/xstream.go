@@ -170,6 +170,21 @@ func xsElements(n *xmlquery.Node) []*xmlquery.Node {
 	return out
 }
 
+// xsChildren returns the element children of n (resolved first) whose raw name is name.
+func xsChildren(n *xmlquery.Node, name string) []*xmlquery.Node {
+	n = xsResolve(n)
+	if n == nil {
+		return nil
+	}
+	var out []*xmlquery.Node
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == xmlquery.ElementNode && c.Data == name {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // xsChild returns the first element child of n whose raw (escaped) name is name, resolved.
 func xsChild(n *xmlquery.Node, name string) *xmlquery.Node {
 	n = xsResolve(n)
