@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/antchfx/xmlquery"
 )
 
 // ReadJUnit reads a build's junitResult.xml: the XStream form of the junit plugin's TestResult,
@@ -39,19 +37,9 @@ func parseJUnit(name string, data []byte) ([]TestCase, error) {
 // a TVM build are small, but parsed through encoding/xml they cost a walk more than all of its
 // flow nodes.
 func parseJUnitWith(fp *fastParser, name string, data []byte, opts *readOpts) ([]TestCase, error) {
-	var doc *xmlquery.Node
-	if fp != nil {
-		var why string
-		var ok bool
-		if doc, why, ok = fp.fastBuildDOM(name, data); !ok {
-			opts.decline(name, why)
-		}
-	}
-	if doc == nil {
-		var err error
-		if doc, err = parseXML(name, data); err != nil {
-			return nil, err
-		}
+	doc, err := parseDOM(fp, name, data, opts)
+	if err != nil {
+		return nil, err
 	}
 	root := xsRoot(doc)
 	if root == nil {
