@@ -75,7 +75,6 @@ type workspaceInfo struct {
 type nodeError struct {
 	class   string // Java FQCN
 	message string // <detailMessage>, a direct child of <error>
-	result  string // FlowInterruptedException <result><name>
 	causes  []causeOfInterruption
 }
 
@@ -185,7 +184,6 @@ func readError(e *xmlquery.Node) *nodeError {
 	}
 	ne := &nodeError{class: cls, message: xsChildText(e, "detailMessage")}
 	if javaSimpleName(cls) == "FlowInterruptedException" {
-		ne.result = xsResultName(xsChild(e, "result"))
 		for _, c := range xsElements(xsChild(e, "causes")) {
 			list := []*xmlquery.Node{c}
 			if c.Data == "a" { // Arrays$ArrayList wraps a CauseOfInterruption[] array

@@ -238,16 +238,3 @@ func xsRoot(doc *xmlquery.Node) *xmlquery.Node {
 	}
 	return nil
 }
-
-// xsResultName reads a hudson.model.Result written as a struct (<name>FAILURE</name>…) or,
-// as build.xml does, as text.
-func xsResultName(n *xmlquery.Node) string {
-	n = xsResolve(n)
-	if n == nil {
-		return ""
-	}
-	if name := xsChild(n, "name"); name != nil {
-		return xsText(name)
-	}
-	return xsText(n)
-}
