@@ -133,6 +133,9 @@ func interruption(e *nodeError) string {
 	for _, c := range e.causes {
 		switch c.kind {
 		case "UserInterruption":
+			if c.user != "" {
+				return "aborted by user " + c.user
+			}
 			return "aborted by user"
 		case "ExceededTimeout":
 			return "timeout exceeded"
