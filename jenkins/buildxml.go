@@ -288,7 +288,9 @@ func readCause(e *xmlquery.Node) Cause {
 		cls = c
 	}
 	e = xsResolve(e)
-	c := Cause{Kind: javaSimpleName(cls)}
+	// A copy: the fast reader's element names and attributes are substrings of the whole
+	// file's text, which a Build must not keep alive (text content is copied by InnerText).
+	c := Cause{Kind: strings.Clone(javaSimpleName(cls))}
 	switch c.Kind {
 	case "UserIdCause":
 		c.Description = "user " + xsChildText(e, "userId")
