@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,14 +16,19 @@ import (
 // the file does not exist. The file stores no status: a skipped case is SKIPPED, one with an
 // errorStackTrace or errorDetails element is FAILED, any other PASSED.
 func ReadJUnit(path string) ([]TestCase, error) {
-	data, err := os.ReadFile(path)
+	return readJUnitWith(&readScratch{}, nil, path, nil)
+}
+
+// readJUnitWith is ReadJUnit reading into sc's buffer and parsing with fp (nil: careful).
+func readJUnitWith(sc *readScratch, fp *fastParser, path string, opts *readOpts) ([]TestCase, error) {
+	data, err := sc.readFile(path, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("junit results: %w", err)
 	}
-	return parseJUnit(path, data)
+	return parseJUnitWith(fp, path, data, opts)
 }
 
 // parseJUnit is ReadJUnit on bytes already read; name is only used in errors.

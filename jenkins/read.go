@@ -1,9 +1,7 @@
 package jenkins
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 )
 
@@ -85,16 +83,4 @@ func readBuildBytes(name string, data []byte) (*Build, error) {
 		return nil, err
 	}
 	return b, nil
-}
-
-// readJUnitWith is ReadJUnit reading into sc's buffer and parsing with fp (nil: careful).
-func readJUnitWith(sc *readScratch, fp *fastParser, path string, opts *readOpts) ([]TestCase, error) {
-	data, err := sc.readFile(path, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("junit results: %w", err)
-	}
-	return parseJUnitWith(fp, path, data, opts)
 }
