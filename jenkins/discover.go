@@ -457,17 +457,52 @@ func IsPipelineBuild(dir string) (bool, error) {
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return false, err
 	}
-	head := buf[:n]
-	// Skip the prolog and comments: the root element is the first "<" followed by a name.
-	for i := 0; i < len(head); i++ {
-		if head[i] != '<' || i+1 >= len(head) {
-			continue
+	return rootIsFlowBuild(buf[:n]), nil
+}
+
+// rootIsFlowBuild tells from the first bytes of a build.xml whether its root element is
+// <flow-build>. The prolog, processing instructions, comments and a DOCTYPE before the root are
+// skipped whole (a '<' inside a comment is no root); when the root is not among the bytes, or
+// one of those is cut, the answer is true: the reader says what the file is.
+func rootIsFlowBuild(head []byte) bool {
+	for {
+		i := bytes.IndexByte(head, '<')
+		if i < 0 {
+			return true
 		}
-		if c := head[i+1]; c == '?' || c == '!' {
-			continue
+		head = head[i:]
+		var end int
+		switch {
+		case bytes.HasPrefix(head, []byte("<!--")):
+			end = bytes.Index(head[4:], []byte("-->"))
+			if end >= 0 {
+				end += 4 + 3
+			}
+		case bytes.HasPrefix(head, []byte("<?")):
+			end = bytes.Index(head, []byte("?>"))
+			if end >= 0 {
+				end += 2
+			}
+		case bytes.HasPrefix(head, []byte("<!")):
+			// <!DOCTYPE …>, whose internal subset [ … ] may hold '>'s of its own.
+			end = bytes.IndexByte(head, '>')
+			if open := bytes.IndexByte(head, '['); open >= 0 && (end < 0 || open < end) {
+				end = -1
+				if close := bytes.IndexByte(head[open:], ']'); close >= 0 {
+					if gt := bytes.IndexByte(head[open+close:], '>'); gt >= 0 {
+						end = open + close + gt
+					}
+				}
+			}
+			if end >= 0 {
+				end++
+			}
+		default:
+			return bytes.HasPrefix(head, []byte("<flow-build"))
 		}
-		return bytes.HasPrefix(head[i:], []byte("<flow-build")), nil
+		if end < 0 {
+			return true
+		}
+		head = head[end:]
 	}
-	// No root element in the first bytes: let the reader say what is wrong with the file.
-	return true, nil
 }

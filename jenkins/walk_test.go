@@ -136,3 +136,22 @@ func TestIsPipelineBuild(t *testing.T) {
 	_, err := IsPipelineBuild(t.TempDir())
 	assert.Error(t, err, "a directory without build.xml")
 }
+
+// FuzzIsPipelineBuild: the cheap peek never panics, and never drops a build the reader would
+// read (a walk with SkipNonPipeline leaves out what it says is not a Pipeline run, silently).
+func FuzzIsPipelineBuild(f *testing.F) {
+	f.Add([]byte("<?xml version='1.1' encoding='UTF-8'?>\n<flow-build plugin=\"workflow-job@1472\"><result>SUCCESS</result></flow-build>"))
+	f.Add([]byte("<?xml version='1.0'?><!-- c --><matrix-build/>"))
+	f.Add([]byte("<?xml version='1.0'?><!-- <build> --><flow-build/>"))
+	f.Add([]byte("<!DOCTYPE flow-build><flow-build/>"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "build.xml"), data, 0o644))
+		ok, err := IsPipelineBuild(dir)
+		require.NoError(t, err)
+		if !ok {
+			_, rerr := readBuildBytes("build.xml", data)
+			assert.Error(t, rerr, "IsPipelineBuild drops a build ReadBuild reads")
+		}
+	})
+}
