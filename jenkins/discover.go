@@ -119,7 +119,7 @@ func (f *finder) visit(dir string, depth int) {
 		if inJobsTree(owner) {
 			prefix = itemFullName(owner)
 		}
-		f.scanItems(filepath.Clean(dir), prefix, nil, 0)
+		f.scanItems(filepath.Clean(dir), prefix, f.templateAbove(owner), 0)
 		return
 	}
 
@@ -132,7 +132,7 @@ func (f *finder) visit(dir string, depth int) {
 		}
 		f.scanItems(filepath.Join(dir, "jobs"), "", tpl, 0)
 	case inJobsTree(abs):
-		f.scanItem(filepath.Clean(dir), itemFullName(abs), nil, 0)
+		f.scanItem(filepath.Clean(dir), itemFullName(abs), f.templateAbove(abs), 0)
 	case item || isDir(filepath.Join(dir, "builds")) || isDir(filepath.Join(dir, "branches")):
 		// A job, folder or multibranch project copied out of its home: named after itself.
 		f.scanItem(filepath.Clean(dir), itemFullName(abs), nil, 0)
@@ -155,6 +155,21 @@ func (f *finder) visit(dir string, depth int) {
 			}
 		}
 	}
+}
+
+// templateAbove is the relocated <buildsDir> of the JENKINS_HOME holding the item (or being
+// the home) at abs: a source below a home finds its builds where the home keeps them. Nil when
+// the home keeps the default, or no home is found above.
+func (f *finder) templateAbove(abs string) *buildsTemplate {
+	home := abs
+	for inJobsTree(home) {
+		home = filepath.Dir(filepath.Dir(home)) // the item (or home) owning its jobs/ or branches/
+	}
+	isHome, _, buildsDir := f.readConfig(home)
+	if !isHome || buildsDir == "" || buildsDir == defaultBuildsDir {
+		return nil
+	}
+	return &buildsTemplate{pattern: buildsDir, home: home}
 }
 
 // defaultBuildsDir is Jenkins' default <buildsDir>.
