@@ -31,9 +31,10 @@ type BuildRef struct {
 // Only directories with all-digit names under a job's builds directory are builds: permalinks
 // (lastStableBuild, lastSuccessful, …) are symlinks or, in zips and copies, full copies of a
 // build, and are skipped. Symlinked entries (jobs, builds) are never followed; a jobs/, builds/
-// or branches/ container that is itself a symlink (moved to another disk) is. When root is a whole
-// JENKINS_HOME its config.xml <buildsDir> is honoured. build.xml is not read: discovery is
-// format-agnostic, ReadBuild tells a Pipeline build from others.
+// or branches/ container that is itself a symlink (moved to another disk) is. The <buildsDir>
+// of the JENKINS_HOME that root is or lies in (its config.xml) is honoured: a job below a home
+// that relocates it lists the builds kept there, which are then not below root. build.xml is
+// not read: discovery is format-agnostic, ReadBuild tells a Pipeline build from others.
 //
 // The order is deterministic: job name, then number ascending (then directory). Problems
 // (unreadable directories, dangling or unfollowed symlinks, a bad config.xml) are returned as
