@@ -36,19 +36,9 @@ func parseBuildXML(name string, data []byte, b *Build) (buildXML, error) {
 // (buildxml_fast.go), or by parseXML when fp is nil or declines.
 func parseBuildXMLWith(fp *fastParser, name string, data []byte, b *Build, opts *readOpts) (buildXML, error) {
 	var bx buildXML
-	var doc *xmlquery.Node
-	if fp != nil {
-		var why string
-		var ok bool
-		if doc, why, ok = fp.fastBuildDOM(name, data); !ok {
-			opts.decline(name, why)
-		}
-	}
-	if doc == nil {
-		var err error
-		if doc, err = parseXML(name, data); err != nil {
-			return bx, err
-		}
+	doc, err := parseDOM(fp, name, data, opts)
+	if err != nil {
+		return bx, err
 	}
 	root := xsRoot(doc)
 	if root == nil {
@@ -298,7 +288,9 @@ func readCause(e *xmlquery.Node) Cause {
 		cls = c
 	}
 	e = xsResolve(e)
-	c := Cause{Kind: javaSimpleName(cls)}
+	// A copy: the fast reader's element names and attributes are substrings of the whole
+	// file's text, which a Build must not keep alive (text content is copied by InnerText).
+	c := Cause{Kind: strings.Clone(javaSimpleName(cls))}
 	switch c.Kind {
 	case "UserIdCause":
 		c.Description = "user " + xsChildText(e, "userId")

@@ -26,6 +26,19 @@ func (p *fastParser) fastBuildDOM(name string, data []byte) (doc *xmlquery.Node,
 	return doc, "", true
 }
 
+// parseDOM is the document of a build.xml-like file (build.xml, junitResult.xml) built by fp's
+// fast lexer, or by parseXML when fp is nil or declines (the decline is noted in opts).
+func parseDOM(fp *fastParser, name string, data []byte, opts *readOpts) (*xmlquery.Node, error) {
+	if fp != nil {
+		doc, why, ok := fp.fastBuildDOM(name, data)
+		if ok {
+			return doc, nil
+		}
+		opts.decline(name, why)
+	}
+	return parseXML(name, data)
+}
+
 // domSlab hands out xmlquery nodes from chunks; a chunk is never reallocated, so pointers
 // into it stay valid. The parser keeps the chunks: the next document reuses them, since
 // parseBuildXML keeps nothing of a DOM but strings.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -226,4 +227,34 @@ func TestFastJUnitEqualsCareful(t *testing.T) {
 	require.Positive(t, files)
 	t.Logf("%d junitResult.xml files read equal both ways; %d declined", files, declined)
 	assert.Less(t, declined, files/10+1, "the fast path should take almost every junitResult.xml")
+}
+
+// A Build keeps no reference into the text of its build.xml: the fast reader's DOM names are
+// substrings of one copy of the file, and a cause's class taken from one pinned that copy
+// (a TVM build.xml, with its Declarative AST and script, is hundreds of KiB) for as long as the
+// Build lived.
+func TestBuildPinsNoCopyOfBuildXML(t *testing.T) {
+	blob := strings.Repeat("x", 4<<20)
+	dir := filepath.Join(t.TempDir(), "1")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	fxWrite(t, filepath.Join(dir, "build.xml"), fxBuildXML("SUCCESS",
+		`<hudson.model.CauseAction><causeBag class="linked-hash-map"><entry><jenkins.branch.BranchIndexingCause/><int>1</int></entry></causeBag></hudson.model.CauseAction>`+
+			`<org.example.BigAction><blob>`+blob+`</blob></org.example.BigAction>`, ""))
+	const builds = 16
+	kept := make([]*Build, 0, builds)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range builds {
+		b, err := ReadBuild(dir)
+		require.NoError(t, err)
+		require.Len(t, b.Causes, 1)
+		require.Equal(t, "BranchIndexingCause", b.Causes[0].Kind)
+		kept = append(kept, b)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	assert.Less(t, grown, int64(builds*len(blob)/4), "the Builds hold copies of their build.xml")
+	runtime.KeepAlive(kept)
 }

@@ -31,9 +31,10 @@ type BuildRef struct {
 // Only directories with all-digit names under a job's builds directory are builds: permalinks
 // (lastStableBuild, lastSuccessful, …) are symlinks or, in zips and copies, full copies of a
 // build, and are skipped. Symlinked entries (jobs, builds) are never followed; a jobs/, builds/
-// or branches/ container that is itself a symlink (moved to another disk) is. When root is a whole
-// JENKINS_HOME its config.xml <buildsDir> is honoured. build.xml is not read: discovery is
-// format-agnostic, ReadBuild tells a Pipeline build from others.
+// or branches/ container that is itself a symlink (moved to another disk) is. The <buildsDir>
+// of the JENKINS_HOME that root is or lies in (its config.xml) is honoured: a job below a home
+// that relocates it lists the builds kept there, which are then not below root. build.xml is
+// not read: discovery is format-agnostic, ReadBuild tells a Pipeline build from others.
 //
 // The order is deterministic: job name, then number ascending (then directory). Problems
 // (unreadable directories, dangling or unfollowed symlinks, a bad config.xml) are returned as
@@ -119,7 +120,7 @@ func (f *finder) visit(dir string, depth int) {
 		if inJobsTree(owner) {
 			prefix = itemFullName(owner)
 		}
-		f.scanItems(filepath.Clean(dir), prefix, nil, 0)
+		f.scanItems(filepath.Clean(dir), prefix, f.templateAbove(owner), 0)
 		return
 	}
 
@@ -132,7 +133,7 @@ func (f *finder) visit(dir string, depth int) {
 		}
 		f.scanItems(filepath.Join(dir, "jobs"), "", tpl, 0)
 	case inJobsTree(abs):
-		f.scanItem(filepath.Clean(dir), itemFullName(abs), nil, 0)
+		f.scanItem(filepath.Clean(dir), itemFullName(abs), f.templateAbove(abs), 0)
 	case item || isDir(filepath.Join(dir, "builds")) || isDir(filepath.Join(dir, "branches")):
 		// A job, folder or multibranch project copied out of its home: named after itself.
 		f.scanItem(filepath.Clean(dir), itemFullName(abs), nil, 0)
@@ -155,6 +156,21 @@ func (f *finder) visit(dir string, depth int) {
 			}
 		}
 	}
+}
+
+// templateAbove is the relocated <buildsDir> of the JENKINS_HOME holding the item (or being
+// the home) at abs: a source below a home finds its builds where the home keeps them. Nil when
+// the home keeps the default, or no home is found above.
+func (f *finder) templateAbove(abs string) *buildsTemplate {
+	home := abs
+	for inJobsTree(home) {
+		home = filepath.Dir(filepath.Dir(home)) // the item (or home) owning its jobs/ or branches/
+	}
+	isHome, _, buildsDir := f.readConfig(home)
+	if !isHome || buildsDir == "" || buildsDir == defaultBuildsDir {
+		return nil
+	}
+	return &buildsTemplate{pattern: buildsDir, home: home}
 }
 
 // defaultBuildsDir is Jenkins' default <buildsDir>.
@@ -188,17 +204,14 @@ func (f *finder) readConfig(dir string) (home, item bool, buildsDir string) {
 		}
 		return false, false, ""
 	}
-	root := junitRoot(doc)
+	root := xsRoot(doc)
 	switch {
 	case root == nil:
 		return false, false, ""
 	case root.Data != "hudson":
 		return false, true, ""
 	}
-	if b := junitChild(root, "buildsDir"); b != nil {
-		buildsDir = strings.TrimSpace(b.InnerText())
-	}
-	return true, false, buildsDir
+	return true, false, xsChildText(root, "buildsDir")
 }
 
 // buildsTemplate is a home's relocated <buildsDir>, e.g. ${JENKINS_HOME}/builds/${ITEM_FULL_NAME}.
@@ -460,17 +473,52 @@ func IsPipelineBuild(dir string) (bool, error) {
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return false, err
 	}
-	head := buf[:n]
-	// Skip the prolog and comments: the root element is the first "<" followed by a name.
-	for i := 0; i < len(head); i++ {
-		if head[i] != '<' || i+1 >= len(head) {
-			continue
+	return rootIsFlowBuild(buf[:n]), nil
+}
+
+// rootIsFlowBuild tells from the first bytes of a build.xml whether its root element is
+// <flow-build>. The prolog, processing instructions, comments and a DOCTYPE before the root are
+// skipped whole (a '<' inside a comment is no root); when the root is not among the bytes, or
+// one of those is cut, the answer is true: the reader says what the file is.
+func rootIsFlowBuild(head []byte) bool {
+	for {
+		i := bytes.IndexByte(head, '<')
+		if i < 0 {
+			return true
 		}
-		if c := head[i+1]; c == '?' || c == '!' {
-			continue
+		head = head[i:]
+		var end int
+		switch {
+		case bytes.HasPrefix(head, []byte("<!--")):
+			end = bytes.Index(head[4:], []byte("-->"))
+			if end >= 0 {
+				end += 4 + 3
+			}
+		case bytes.HasPrefix(head, []byte("<?")):
+			end = bytes.Index(head, []byte("?>"))
+			if end >= 0 {
+				end += 2
+			}
+		case bytes.HasPrefix(head, []byte("<!")):
+			// <!DOCTYPE …>, whose internal subset [ … ] may hold '>'s of its own.
+			end = bytes.IndexByte(head, '>')
+			if open := bytes.IndexByte(head, '['); open >= 0 && (end < 0 || open < end) {
+				end = -1
+				if close := bytes.IndexByte(head[open:], ']'); close >= 0 {
+					if gt := bytes.IndexByte(head[open+close:], '>'); gt >= 0 {
+						end = open + close + gt
+					}
+				}
+			}
+			if end >= 0 {
+				end++
+			}
+		default:
+			return bytes.HasPrefix(head, []byte("<flow-build"))
 		}
-		return bytes.HasPrefix(head[i:], []byte("<flow-build")), nil
+		if end < 0 {
+			return true
+		}
+		head = head[end:]
 	}
-	// No root element in the first bytes: let the reader say what is wrong with the file.
-	return true, nil
 }

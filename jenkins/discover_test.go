@@ -456,3 +456,39 @@ func TestFindBuildsSymlinkedContainers(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.Contains(t, errs[0].Error(), filepath.Join(root, "loop/jobs/a/jobs")+": same directory as "+filepath.Join(root, "loop/jobs"))
 }
+
+// A source below a home that relocates <buildsDir> (a folder, a job, a multibranch project, a
+// jobs/ or branches/ directory) finds its builds where the home keeps them.
+func TestFindBuildsRelocatedBuildsDirBelowHome(t *testing.T) {
+	home := t.TempDir()
+	discLayout(t, home,
+		"config.xml = <?xml version='1.1' encoding='UTF-8'?><hudson><buildsDir>${JENKINS_HOME}/builds/${ITEM_FULL_NAME}</buildsDir></hudson>",
+		"jobs/f/config.xml = <com.cloudbees.hudson.plugins.folder.Folder/>",
+		"jobs/f/jobs/j/config.xml = <flow-definition/>",
+		"jobs/f/jobs/j/builds/9#", // stale: only read with the default buildsDir
+		"jobs/mbp/branches/feature-foo.nj9av9/name-utf8.txt = feature/foo",
+		"builds/f/j/4#",
+		"builds/mbp/feature%2Ffoo/1#",
+	)
+	fj := "f/j #4 @builds/f/j/4"
+	mbp := "mbp/feature%2Ffoo #1 @builds/mbp/feature%2Ffoo/1"
+	for _, tc := range []struct {
+		source string
+		want   []string
+	}{
+		{".", []string{fj, mbp}},
+		{"jobs", []string{fj, mbp}},
+		{"jobs/f", []string{fj}},
+		{"jobs/f/jobs", []string{fj}},
+		{"jobs/f/jobs/j", []string{fj}},
+		{"jobs/mbp", []string{mbp}},
+		{"jobs/mbp/branches", []string{mbp}},
+		{"jobs/mbp/branches/feature-foo.nj9av9", []string{mbp}},
+	} {
+		t.Run(tc.source, func(t *testing.T) {
+			refs, errs := FindBuilds(filepath.Join(home, tc.source))
+			assert.Empty(t, errs)
+			assert.Equal(t, tc.want, discRefs(refs, home))
+		})
+	}
+}

@@ -733,19 +733,10 @@ func (p *fastParser) text(name []byte, empty bool) []byte {
 		p.closeTag(name)
 		return nil
 	}
-	full, _, _ := p.textWatch(name, empty, "")
-	return full
-}
-
-// textWatch is text that also returns the InnerText of the first direct child called watch.
-func (p *fastParser) textWatch(name []byte, empty bool, watch string) (full, w []byte, found bool) {
-	if empty {
-		return nil, nil, false
-	}
 	var out []byte
 	copied := false
 	add := func(seg []byte, ent bool) {
-		if !copied && out == nil && !ent && watch == "" {
+		if !copied && out == nil && !ent {
 			out = seg // the common case: one plain text segment, no copy
 			return
 		}
@@ -759,7 +750,6 @@ func (p *fastParser) textWatch(name []byte, empty bool, watch string) (full, w [
 			p.buf = append(p.buf, seg...)
 		}
 	}
-	wStart, wEnd, wDepth := -1, -1, -1
 	base := len(p.stack)
 	p.push(name)
 	for len(p.stack) > base {
@@ -769,42 +759,19 @@ func (p *fastParser) textWatch(name []byte, empty bool, watch string) (full, w [
 		case tkCDATA:
 			add(p.sg(), false)
 		case tkStart:
-			isWatch := watch != "" && !found && len(p.stack) == base+1 && string(p.nm()) == watch
-			if isWatch {
-				p.noRef(watch)
-				if !copied {
-					add(nil, false)
-				}
-				found, wStart = true, len(p.buf)
-			}
-			if p.empty {
-				if isWatch {
-					wEnd = wStart
-				}
-				continue
-			}
-			p.push(p.nm())
-			if isWatch {
-				wDepth = len(p.stack)
+			if !p.empty {
+				p.push(p.nm())
 			}
 		case tkEnd:
-			if len(p.stack) == wDepth {
-				wEnd, wDepth = len(p.buf), -1
-			}
 			p.popMatching()
 		case tkEOF:
 			p.fail("truncated")
 		}
 	}
 	if copied {
-		full = p.buf
-	} else {
-		full = out
+		return p.buf
 	}
-	if found {
-		w = p.buf[wStart:wEnd]
-	}
-	return full, w, found
+	return out
 }
 
 // trimmedText is xsText: the element's InnerText without surrounding white space.
@@ -1418,7 +1385,7 @@ func (p *fastParser) parseRef(a fastAttr, ti int) fastErrRef {
 }
 
 // errorElement reads a written-out <error> as readError does: the class, the direct
-// <detailMessage>, and for a FlowInterruptedException its result and causes.
+// <detailMessage>, and for a FlowInterruptedException its causes.
 func (p *fastParser) errorElement() *nodeError {
 	name, empty := p.nm(), p.empty
 	ne := &nodeError{}
@@ -1429,22 +1396,13 @@ func (p *fastParser) errorElement() *nodeError {
 		return ne
 	}
 	fie := javaSimpleName(ne.class) == "FlowInterruptedException"
-	sawMsg, sawResult, sawCauses := false, false, false
+	sawMsg, sawCauses := false, false
 	for p.child(name) {
 		switch cn := string(p.nm()); {
 		case cn == "detailMessage" && !sawMsg:
 			sawMsg = true
 			p.noRef(cn)
 			ne.message = string(p.trimmedText(p.nm(), p.empty))
-		case fie && cn == "result" && !sawResult:
-			sawResult = true
-			p.noRef(cn)
-			full, w, found := p.textWatch(p.nm(), p.empty, "name")
-			if found {
-				ne.result = string(bytes.TrimSpace(w))
-			} else {
-				ne.result = string(bytes.TrimSpace(full))
-			}
 		case fie && cn == "causes" && !sawCauses:
 			sawCauses = true
 			p.noRef(cn)

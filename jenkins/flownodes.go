@@ -75,7 +75,6 @@ type workspaceInfo struct {
 type nodeError struct {
 	class   string // Java FQCN
 	message string // <detailMessage>, a direct child of <error>
-	result  string // FlowInterruptedException <result><name>
 	causes  []causeOfInterruption
 }
 
@@ -169,23 +168,17 @@ func (fn *flowNode) readAction(a *xmlquery.Node) {
 	}
 }
 
-// readError reads a Throwable written by XStream. Only direct children of <error> describe it;
+// readError reads a Throwable written by XStream, e already resolved (xsChild follows the
+// reference of a copied ErrorAction; one that points nowhere is nil here, so the node's next
+// ErrorAction counts, as in the fast reader). Only direct children of <error> describe it;
 // nested causes and suppressed exceptions carry their own messages.
 func readError(e *xmlquery.Node) *nodeError {
 	if e == nil {
 		return nil
 	}
 	cls := xsAttr(e, "class")
-	e = xsResolve(e)
-	if e == nil {
-		return &nodeError{class: cls}
-	}
-	if c := xsAttr(e, "class"); c != "" {
-		cls = c
-	}
 	ne := &nodeError{class: cls, message: xsChildText(e, "detailMessage")}
 	if javaSimpleName(cls) == "FlowInterruptedException" {
-		ne.result = xsResultName(xsChild(e, "result"))
 		for _, c := range xsElements(xsChild(e, "causes")) {
 			list := []*xmlquery.Node{c}
 			if c.Data == "a" { // Arrays$ArrayList wraps a CauseOfInterruption[] array

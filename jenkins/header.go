@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 )
 
 // ReadBuildHeader reads what build.xml alone says about a build: the fields ReadBuild fills
@@ -20,9 +19,7 @@ import (
 // naming the file; one whose root is not <flow-build> wraps ErrNotPipeline.
 func ReadBuildHeader(dir string) (*Build, error) {
 	b := &Build{Dir: dir}
-	if n, err := strconv.Atoi(filepath.Base(filepath.Clean(dir))); err == nil && n >= 0 {
-		b.Number = &n
-	}
+	b.Number = buildNumber(filepath.Base(filepath.Clean(dir)))
 	name := filepath.Join(dir, "build.xml")
 	data, err := os.ReadFile(name)
 	if err != nil {

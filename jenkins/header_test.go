@@ -221,3 +221,31 @@ func FuzzReadBuildHeader(f *testing.F) {
 		assert.Equal(t, headerOf(full), h)
 	})
 }
+
+// The build number comes from the directory name exactly as discovery reads it: all digits, or
+// null. strconv.Atoi also accepts "+7" and "-0", which are not build numbers.
+func TestBuildNumberOnlyFromDigits(t *testing.T) {
+	for _, tc := range []struct {
+		dir  string
+		want *int
+	}{
+		{"7", readerIntPtr(7)},
+		{"007", readerIntPtr(7)},
+		{"+7", nil},
+		{"-0", nil},
+		{"lastStable", nil},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), tc.dir)
+			require.NoError(t, os.Mkdir(dir, 0o755))
+			fxWrite(t, filepath.Join(dir, "build.xml"), fxBuildXML("SUCCESS", "", ""))
+			b, err := ReadBuild(dir)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, b.Number, "ReadBuild")
+			h, err := ReadBuildHeader(dir)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, h.Number, "ReadBuildHeader")
+			assert.Equal(t, tc.want, buildNumber(tc.dir), "FindBuilds")
+		})
+	}
+}

@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/antchfx/xmlquery"
 )
 
 // ReadJUnit reads a build's junitResult.xml: the XStream form of the junit plugin's TestResult,
@@ -19,14 +16,19 @@ import (
 // the file does not exist. The file stores no status: a skipped case is SKIPPED, one with an
 // errorStackTrace or errorDetails element is FAILED, any other PASSED.
 func ReadJUnit(path string) ([]TestCase, error) {
-	data, err := os.ReadFile(path)
+	return readJUnitWith(&readScratch{}, nil, path, nil)
+}
+
+// readJUnitWith is ReadJUnit reading into sc's buffer and parsing with fp (nil: careful).
+func readJUnitWith(sc *readScratch, fp *fastParser, path string, opts *readOpts) ([]TestCase, error) {
+	data, err := sc.readFile(path, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("junit results: %w", err)
 	}
-	return parseJUnit(path, data)
+	return parseJUnitWith(fp, path, data, opts)
 }
 
 // parseJUnit is ReadJUnit on bytes already read; name is only used in errors.
@@ -39,21 +41,11 @@ func parseJUnit(name string, data []byte) ([]TestCase, error) {
 // a TVM build are small, but parsed through encoding/xml they cost a walk more than all of its
 // flow nodes.
 func parseJUnitWith(fp *fastParser, name string, data []byte, opts *readOpts) ([]TestCase, error) {
-	var doc *xmlquery.Node
-	if fp != nil {
-		var why string
-		var ok bool
-		if doc, why, ok = fp.fastBuildDOM(name, data); !ok {
-			opts.decline(name, why)
-		}
+	doc, err := parseDOM(fp, name, data, opts)
+	if err != nil {
+		return nil, err
 	}
-	if doc == nil {
-		var err error
-		if doc, err = parseXML(name, data); err != nil {
-			return nil, err
-		}
-	}
-	root := junitRoot(doc)
+	root := xsRoot(doc)
 	if root == nil {
 		return nil, fmt.Errorf("%s: no XML element found", name)
 	}
@@ -61,37 +53,37 @@ func parseJUnitWith(fp *fastParser, name string, data []byte, opts *readOpts) ([
 		return nil, fmt.Errorf("%s: root element <%s> is not a junit <result>", name, root.Data)
 	}
 	var cases []TestCase
-	for _, suite := range junitChildren(junitChild(root, "suites"), "suite") {
-		suite = junitFollowRef(suite)
-		suiteName := junitText(suite, "name")
-		nodeID := junitText(suite, "nodeId")
+	for _, suite := range xsChildren(xsChild(root, "suites"), "suite") {
+		suite = xsResolve(suite)
+		suiteName := xsRawText(xsChild(suite, "name"))
+		nodeID := xsRawText(xsChild(suite, "nodeId"))
 		// enclosingBlockNames is innermost first; TestCase.Stage is outermost first.
 		var stage []string
-		for _, s := range junitChildren(junitFollowRef(junitChild(suite, "enclosingBlockNames")), "string") {
-			stage = append(stage, s.InnerText())
+		for _, s := range xsChildren(xsChild(suite, "enclosingBlockNames"), "string") {
+			stage = append(stage, xsRawText(s))
 		}
 		slices.Reverse(stage)
 		// Declarative writes a parallel branch and its stage under one name. The current junit
 		// plugin drops the repeat (JENKINS_FORMATS.md §9); should a file keep it, the contract
 		// still shows the name once.
 		stage = slices.Compact(stage)
-		for _, c := range junitChildren(junitFollowRef(junitChild(suite, "cases")), "case") {
-			c = junitFollowRef(c)
+		for _, c := range xsChildren(xsChild(suite, "cases"), "case") {
+			c = xsResolve(c)
 			tc := TestCase{
 				Suite:           suiteName,
-				ClassName:       junitText(c, "className"),
-				Name:            junitText(c, "testName"),
-				Duration:        junitSeconds(junitText(c, "duration")),
-				ErrorDetails:    junitText(c, "errorDetails"),
-				ErrorStackTrace: junitText(c, "errorStackTrace"),
+				ClassName:       xsRawText(xsChild(c, "className")),
+				Name:            xsRawText(xsChild(c, "testName")),
+				Duration:        junitSeconds(xsRawText(xsChild(c, "duration"))),
+				ErrorDetails:    xsRawText(xsChild(c, "errorDetails")),
+				ErrorStackTrace: xsRawText(xsChild(c, "errorStackTrace")),
 				NodeID:          nodeID,
 				Stage:           slices.Clone(stage),
 			}
-			tc.FailedSince, _ = strconv.Atoi(strings.TrimSpace(junitText(c, "failedSince")))
+			tc.FailedSince, _ = strconv.Atoi(xsChildText(c, "failedSince"))
 			switch {
-			case strings.TrimSpace(junitText(c, "skipped")) == "true":
+			case xsChildText(c, "skipped") == "true":
 				tc.Status = TestSkipped
-			case junitChild(c, "errorStackTrace") != nil || junitChild(c, "errorDetails") != nil:
+			case xsChild(c, "errorStackTrace") != nil || xsChild(c, "errorDetails") != nil:
 				// Java's CaseResult fails a case whose fields are non-null; XStream writes an
 				// element exactly for a non-null field, even an empty one.
 				tc.Status = TestFailed
@@ -102,98 +94,6 @@ func parseJUnitWith(fp *fastParser, name string, data []byte, opts *readOpts) ([
 		}
 	}
 	return cases, nil
-}
-
-// junitRoot is the document's first element.
-func junitRoot(doc *xmlquery.Node) *xmlquery.Node {
-	for n := doc.FirstChild; n != nil; n = n.NextSibling {
-		if n.Type == xmlquery.ElementNode {
-			return n
-		}
-	}
-	return nil
-}
-
-// junitChildren lists n's child elements called name (none for a nil n).
-func junitChildren(n *xmlquery.Node, name string) []*xmlquery.Node {
-	if n == nil {
-		return nil
-	}
-	var out []*xmlquery.Node
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == xmlquery.ElementNode && c.Data == name {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// junitChild is n's first child element called name, or nil.
-func junitChild(n *xmlquery.Node, name string) *xmlquery.Node {
-	if n == nil {
-		return nil
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == xmlquery.ElementNode && c.Data == name {
-			return c
-		}
-	}
-	return nil
-}
-
-// junitText is the text of n's child element name, after following an XStream reference.
-func junitText(n *xmlquery.Node, name string) string {
-	c := junitFollowRef(junitChild(n, name))
-	if c == nil {
-		return ""
-	}
-	return c.InnerText()
-}
-
-// junitFollowRef returns the element an XStream reference="relative/xpath" attribute points
-// to (JENKINS_FORMATS.md §2.6: ".." is the parent, "name[k]" the k-th child called name,
-// 1-based), following chains; n itself when it carries no reference or the path is broken.
-// XStream writes a list shared by several suites (the enclosing block names of one junit
-// step) once and references it from the others.
-func junitFollowRef(n *xmlquery.Node) *xmlquery.Node {
-	for hops := 0; n != nil && hops < 32; hops++ {
-		ref := n.SelectAttr("reference")
-		if ref == "" {
-			return n
-		}
-		target := n
-		for _, step := range strings.Split(ref, "/") {
-			if target == nil {
-				break
-			}
-			switch step {
-			case "", ".":
-			case "..":
-				target = target.Parent
-			default:
-				name, k := step, 1
-				if i := strings.IndexByte(step, '['); i > 0 && strings.HasSuffix(step, "]") {
-					v, err := strconv.Atoi(step[i+1 : len(step)-1])
-					if err != nil || v < 1 {
-						target = nil
-						break
-					}
-					name, k = step[:i], v
-				}
-				kids := junitChildren(target, name)
-				if k > len(kids) {
-					target = nil
-					break
-				}
-				target = kids[k-1]
-			}
-		}
-		if target == nil || target == n || target.Type != xmlquery.ElementNode {
-			return n
-		}
-		n = target
-	}
-	return n
 }
 
 // junitSeconds converts the plugin's float seconds ("0.0010") to a Duration; 0 if unreadable.

@@ -289,7 +289,8 @@ func OpenLog(buildDir string) (*Log, error) {
 // gives them to no node; bytes before the first line belong to no node; the last range runs to
 // size. A line that cannot be read (or goes backwards) hides where the surrounding ranges begin
 // and end, so the node writing before it and the node it names are marked bad rather than
-// given wrong text; the line is reported as a problem. Only a read error fails.
+// given wrong text; the line is reported as a problem. An unterminated last line that goes
+// back is one a live build is still writing, and is ignored. Only a read error fails.
 func parseLogIndex(r *bufio.Reader, size int64, name string) (segs map[string][]segment, bad map[string]error, problems []string, err error) {
 	segs = map[string][]segment{}
 	bad = map[string]error{}
@@ -335,6 +336,11 @@ func parseLogIndex(r *bufio.Reader, size int64, name string) (segs map[string][]
 		text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
 		offText, id, _ := strings.Cut(text, " ")
 		off, perr := parseOffset(offText)
+		if perr == nil && off < prev && rerr == io.EOF && !bytes.HasSuffix(line, []byte("\n")) {
+			// Jenkins ends every line with a newline: an unterminated last line going back is
+			// the start of one a live build is still writing ("1" of "1358 5"), not damage.
+			break
+		}
 		why := ""
 		switch {
 		case perr != nil:
@@ -501,6 +507,12 @@ func (l *Log) Step(nodeID string) io.Reader {
 		size = st.Size()
 	}
 	l.mu.Lock()
+	if l.closed {
+		// Close ran while the file was being opened: it cannot close what it never saw.
+		l.mu.Unlock()
+		f.Close()
+		return errReader{fmt.Errorf("log of %s: %w", l.dir, os.ErrClosed)}
+	}
 	l.open[f] = struct{}{}
 	l.mu.Unlock()
 	return newNoteStripper(&closingReader{f: f, l: l}, size)

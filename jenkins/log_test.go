@@ -57,6 +57,7 @@ func TestParseLogIndex(t *testing.T) {
 		{"bytes before the first offset are unowned", "10 2\n", 15, segs{"2": {{10, 15}}}, nil, 0},
 		{"bare offset ends ownership", "0 2\n5\n9 4\n12\n", 20, segs{"2": {{0, 5}}, "4": {{9, 12}}}, nil, 0},
 		{"no trailing newline", "0 2\n5", 9, segs{"2": {{0, 5}}}, nil, 0},
+		{"unterminated last line still being written (live build)", "0 2\n10 3\n1", 20, segs{"2": {{0, 10}}, "3": {{10, 20}}}, nil, 0},
 		{"CRLF index lines", "0 2\r\n5\r\n", 9, segs{"2": {{0, 5}}}, nil, 0},
 		{"same node twice in a row joins", "0 2\n4 2\n8\n", 9, segs{"2": {{0, 8}}}, nil, 0},
 		{"interleaved parallel branches", "0 8\n3 9\n6 8\n9 9\n12\n", 12,
@@ -539,5 +540,28 @@ func BenchmarkLogTail(b *testing.B) {
 		if err != nil || len(tail) != 10<<10 {
 			b.Fatal(len(tail), err)
 		}
+	}
+}
+
+// Step on per-node files may race Close (a Log is safe for concurrent use): it must neither
+// panic (registering its file in the map Close dropped) nor leave its file open.
+func TestLogPerNodeStepRacesClose(t *testing.T) {
+	dir := logsWriteBuild(t, map[string]string{"3.log": "text\n"})
+	for range 300 {
+		l, err := OpenLog(dir)
+		require.NoError(t, err)
+		closed := make(chan struct{})
+		go func() { l.Close(); close(closed) }()
+		r := l.Step("3")
+		<-closed
+		got, err := io.ReadAll(r)
+		if err != nil {
+			require.ErrorIs(t, err, os.ErrClosed)
+		} else {
+			require.Equal(t, "text\n", string(got))
+		}
+		l.mu.Lock()
+		require.Empty(t, l.open, "a file handed out after Close is left open")
+		l.mu.Unlock()
 	}
 }

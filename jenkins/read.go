@@ -1,11 +1,8 @@
 package jenkins
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
-	"strconv"
 )
 
 // ReadBuild reads one build directory. It never panics; a build it cannot read at all returns
@@ -31,9 +28,7 @@ func readBuild(dir string, opts *readOpts) (*Build, error) {
 // readBuildWith is readBuild reading with the buffers of sc.
 func readBuildWith(dir string, opts *readOpts, sc *readScratch) (*Build, error) {
 	b := &Build{Dir: dir, Layout: LayoutNone}
-	if n, err := strconv.Atoi(filepath.Base(filepath.Clean(dir))); err == nil && n >= 0 {
-		b.Number = &n
-	}
+	b.Number = buildNumber(filepath.Base(filepath.Clean(dir)))
 	name := filepath.Join(dir, "build.xml")
 	data, err := sc.readFile(name, 0)
 	if err != nil {
@@ -88,16 +83,4 @@ func readBuildBytes(name string, data []byte) (*Build, error) {
 		return nil, err
 	}
 	return b, nil
-}
-
-// readJUnitWith is ReadJUnit reading into sc's buffer and parsing with fp (nil: careful).
-func readJUnitWith(sc *readScratch, fp *fastParser, path string, opts *readOpts) ([]TestCase, error) {
-	data, err := sc.readFile(path, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("junit results: %w", err)
-	}
-	return parseJUnitWith(fp, path, data, opts)
 }

@@ -339,7 +339,7 @@ func TestReadBuildCorruptedFlowGraph(t *testing.T) {
 		s := byID[id]
 		assert.Equal(t, StatusAborted, s.Status, id)
 		assert.Nil(t, s.ExitCode, id)
-		assert.Equal(t, fie+": aborted by user", s.Error, id)
+		assert.Equal(t, fie+": aborted by user redacted", s.Error, id)
 		assert.Equal(t, fie, s.ErrorClass, id)
 	}
 	s432 := byID["432"]

@@ -712,16 +712,7 @@ func applyStepError(st *Step, class, message string) {
 		if st.Status != StatusAborted {
 			st.Status = StatusFailure
 		}
-		if m := exitCodeMessage.FindStringSubmatch(message); m != nil && javaSimpleName(class) == "AbortException" {
-			if code, err := strconv.Atoi(m[1]); err == nil {
-				st.ExitCode = &code
-			}
-			st.Error = message
-		} else if message != "" {
-			st.Error = class + ": " + message
-		} else {
-			st.Error = class
-		}
+		st.Error, st.ExitCode = failure(class, message)
 	}
 }
 

@@ -9,9 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1001,4 +1003,45 @@ func TestBORecordedNodes(t *testing.T) {
 	assert.Equal(t, map[string][]string{"3": {"Build"}, "9": {"Test"}, "12": {"Test", "Firefox"}, "13": {"Test", "Chrome"}},
 		boStagePaths(nodes))
 	t.Logf("%d files, %d nodes", len(files), total)
+}
+
+// When the callback stops a walk, the reads already under way are cancelled too: Walk must not
+// wait for a slow controller to answer requests nobody will read.
+func TestWalkStopCancelsReadsInFlight(t *testing.T) {
+	f := newFakeJenkins(t, "multibranch.json")
+	buildPath := regexp.MustCompile(`^/job/tvm/job/[^/]+/\d+/`)
+	started := make(chan struct{}, 16)
+	var cancelled, handlers atomic.Int32
+	var wg sync.WaitGroup
+	f.special = func(w http.ResponseWriter, r *http.Request) bool {
+		if !buildPath.MatchString(r.URL.EscapedPath()) {
+			return false
+		}
+		wg.Add(1)
+		defer wg.Done()
+		handlers.Add(1)
+		started <- struct{}{}
+		select {
+		case <-r.Context().Done():
+			cancelled.Add(1)
+		case <-time.After(5 * time.Second):
+			http.Error(w, "too late", http.StatusNotFound)
+		}
+		return true
+	}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+
+	stop := errors.New("enough")
+	err := Walk(context.Background(), srv.URL+"/", WalkOptions{Workers: 2}, func(WalkResult) error {
+		select {
+		case <-started: // a build's read is under way
+		case <-time.After(10 * time.Second):
+		}
+		return stop
+	})
+	require.ErrorIs(t, err, stop)
+	wg.Wait()
+	require.Positive(t, handlers.Load())
+	assert.Equal(t, handlers.Load(), cancelled.Load(), "every request under way when the walk stopped is cancelled")
 }

@@ -111,16 +111,7 @@ func verdict(st *Step, n *flowNode, ended bool) {
 	case e != nil:
 		st.Status = StatusFailure
 		st.ErrorClass = e.class
-		if m := exitCodeMessage.FindStringSubmatch(e.message); m != nil && javaSimpleName(e.class) == "AbortException" {
-			if code, err := strconv.Atoi(m[1]); err == nil {
-				st.ExitCode = &code
-			}
-			st.Error = e.message
-		} else if e.message != "" {
-			st.Error = e.class + ": " + e.message
-		} else {
-			st.Error = e.class
-		}
+		st.Error, st.ExitCode = failure(e.class, e.message)
 	case ended:
 		st.Status = StatusSuccess
 	default:
@@ -128,11 +119,29 @@ func verdict(st *Step, n *flowNode, ended bool) {
 	}
 }
 
+// failure is the contract's `error` and `exit_code` of a step that failed with an exception of
+// class with message: DurableTaskStep's "script returned exit code N" and N, else the Java form.
+func failure(class, message string) (text string, exit *int) {
+	if m := exitCodeMessage.FindStringSubmatch(message); m != nil && javaSimpleName(class) == "AbortException" {
+		if code, err := strconv.Atoi(m[1]); err == nil {
+			exit = &code
+		}
+		return message, exit
+	}
+	if message != "" {
+		return class + ": " + message, nil
+	}
+	return class, nil
+}
+
 // interruption says why a FlowInterruptedException stopped a step, from its causes.
 func interruption(e *nodeError) string {
 	for _, c := range e.causes {
 		switch c.kind {
 		case "UserInterruption":
+			if c.user != "" {
+				return "aborted by user " + c.user
+			}
 			return "aborted by user"
 		case "ExceededTimeout":
 			return "timeout exceeded"

@@ -73,7 +73,7 @@ func Walk(ctx context.Context, root string, opts WalkOptions, fn func(WalkResult
 		}
 		refs = kept
 	}
-	read := func(r BuildRef) WalkResult {
+	read := func(ctx context.Context, r BuildRef) WalkResult {
 		b, err := src.Read(ctx, r)
 		return WalkResult{Ref: r, Build: b, Err: err}
 	}
@@ -81,8 +81,10 @@ func Walk(ctx context.Context, root string, opts WalkOptions, fn func(WalkResult
 }
 
 // walkRefs reads refs with a pool of workers and hands results to fn in input order.
-// A window of 4×workers slots bounds what is read ahead of the consumer.
-func walkRefs(ctx context.Context, refs []BuildRef, workers int, opts WalkOptions, read func(BuildRef) WalkResult, fn func(WalkResult) error) error {
+// A window of 4×workers slots bounds what is read ahead of the consumer. read is given a
+// context that ends when walkRefs returns, so that reads under way when fn stops the walk
+// (a slow controller's requests) are cancelled rather than waited for.
+func walkRefs(ctx context.Context, refs []BuildRef, workers int, opts WalkOptions, read func(context.Context, BuildRef) WalkResult, fn func(WalkResult) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 
 	window := make(chan struct{}, 4*workers)
@@ -98,7 +100,7 @@ func walkRefs(ctx context.Context, refs []BuildRef, workers int, opts WalkOption
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				slots[i] <- read(refs[i])
+				slots[i] <- read(ctx, refs[i])
 			}
 		}()
 	}

@@ -25,8 +25,8 @@ func fakeRefs(n int) []BuildRef {
 }
 
 // slowRead finishes builds in a random order, as parallel readers do.
-func slowRead(inFlight, maxInFlight *int64) func(BuildRef) WalkResult {
-	return func(r BuildRef) WalkResult {
+func slowRead(inFlight, maxInFlight *int64) func(context.Context, BuildRef) WalkResult {
+	return func(_ context.Context, r BuildRef) WalkResult {
 		n := atomic.AddInt64(inFlight, 1)
 		for {
 			m := atomic.LoadInt64(maxInFlight)
@@ -100,7 +100,7 @@ func TestWalkRefsCancelled(t *testing.T) {
 
 func TestWalkSkipsNonPipeline(t *testing.T) {
 	refs := fakeRefs(3)
-	read := func(r BuildRef) WalkResult {
+	read := func(_ context.Context, r BuildRef) WalkResult {
 		if *r.Number == 2 {
 			return WalkResult{Ref: r, Err: fmt.Errorf("%s/build.xml: %w", r.Dir, ErrNotPipeline)}
 		}
@@ -135,4 +135,23 @@ func TestIsPipelineBuild(t *testing.T) {
 	}
 	_, err := IsPipelineBuild(t.TempDir())
 	assert.Error(t, err, "a directory without build.xml")
+}
+
+// FuzzIsPipelineBuild: the cheap peek never panics, and never drops a build the reader would
+// read (a walk with SkipNonPipeline leaves out what it says is not a Pipeline run, silently).
+func FuzzIsPipelineBuild(f *testing.F) {
+	f.Add([]byte("<?xml version='1.1' encoding='UTF-8'?>\n<flow-build plugin=\"workflow-job@1472\"><result>SUCCESS</result></flow-build>"))
+	f.Add([]byte("<?xml version='1.0'?><!-- c --><matrix-build/>"))
+	f.Add([]byte("<?xml version='1.0'?><!-- <build> --><flow-build/>"))
+	f.Add([]byte("<!DOCTYPE flow-build><flow-build/>"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "build.xml"), data, 0o644))
+		ok, err := IsPipelineBuild(dir)
+		require.NoError(t, err)
+		if !ok {
+			_, rerr := readBuildBytes("build.xml", data)
+			assert.Error(t, rerr, "IsPipelineBuild drops a build ReadBuild reads")
+		}
+	})
 }

@@ -170,6 +170,21 @@ func xsElements(n *xmlquery.Node) []*xmlquery.Node {
 	return out
 }
 
+// xsChildren returns the element children of n (resolved first) whose raw name is name.
+func xsChildren(n *xmlquery.Node, name string) []*xmlquery.Node {
+	n = xsResolve(n)
+	if n == nil {
+		return nil
+	}
+	var out []*xmlquery.Node
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == xmlquery.ElementNode && c.Data == name {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // xsChild returns the first element child of n whose raw (escaped) name is name, resolved.
 func xsChild(n *xmlquery.Node, name string) *xmlquery.Node {
 	n = xsResolve(n)
@@ -222,17 +237,4 @@ func xsRoot(doc *xmlquery.Node) *xmlquery.Node {
 		}
 	}
 	return nil
-}
-
-// xsResultName reads a hudson.model.Result written as a struct (<name>FAILURE</name>…) or,
-// as build.xml does, as text.
-func xsResultName(n *xmlquery.Node) string {
-	n = xsResolve(n)
-	if n == nil {
-		return ""
-	}
-	if name := xsChild(n, "name"); name != nil {
-		return xsText(name)
-	}
-	return xsText(n)
 }
