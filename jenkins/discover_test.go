@@ -405,6 +405,12 @@ func TestFindBuildsFolderOutsideHome(t *testing.T) {
 	refs, errs := FindBuilds(filepath.Join(root, "myfolder"))
 	assert.Empty(t, errs)
 	assert.Equal(t, []string{"myfolder/p #1 @jobs/p/builds/1"}, discRefs(refs, filepath.Join(root, "myfolder")))
+	refs, errs = FindBuilds(filepath.Join(root, "myfolder", "jobs"))
+	assert.Empty(t, errs)
+	assert.Equal(t, []string{"myfolder/p #1 @p/builds/1"}, discRefs(refs, filepath.Join(root, "myfolder", "jobs")))
+	refs, errs = FindBuilds(filepath.Join(root, "home", "jobs"))
+	assert.Empty(t, errs)
+	assert.Equal(t, []string{"q #2 @q/builds/2"}, discRefs(refs, filepath.Join(root, "home", "jobs")))
 	// A config.xml that names nothing does not make a home an item.
 	refs, errs = FindBuilds(filepath.Join(root, "home"))
 	assert.Empty(t, errs)
