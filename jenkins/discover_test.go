@@ -354,6 +354,14 @@ func TestFindBuildsRealCorpus(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 	assert.Len(t, refs, 22)
+	jobs := map[string]int{}
+	for _, r := range refs {
+		jobs[r.Job]++
+	}
+	assert.Equal(t, map[string]int{
+		"job/dev": 1, "job/master": 1, "org/repo/master": 1, "p": 5, "ptest1": 1, "test0": 4,
+		"trackerPropertyUpgrade": 2, "wonky": 7,
+	}, jobs)
 }
 
 func FuzzJobNameFromNameFile(f *testing.F) {
