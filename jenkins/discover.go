@@ -114,10 +114,11 @@ func (f *finder) visit(dir string, depth int) {
 		return
 	case (filepath.Base(abs) == "jobs" || filepath.Base(abs) == "branches") &&
 		!isDir(filepath.Join(dir, "jobs")) && !isDir(filepath.Join(dir, "builds")) && !isDir(filepath.Join(dir, "branches")):
-		// The children directory of a home, folder or multibranch project.
+		// The children directory of a home, folder or multibranch project: named below the
+		// owner, unless the owner is a home.
 		owner := filepath.Dir(abs)
 		prefix := ""
-		if inJobsTree(owner) {
+		if _, ownerIsItem, _ := f.readConfig(owner); filepath.Base(abs) == "branches" || ownerIsItem || inJobsTree(owner) {
 			prefix = itemFullName(owner)
 		}
 		f.scanItems(filepath.Clean(dir), prefix, f.templateAbove(owner), 0)

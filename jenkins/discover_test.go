@@ -354,6 +354,14 @@ func TestFindBuildsRealCorpus(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 	assert.Len(t, refs, 22)
+	jobs := map[string]int{}
+	for _, r := range refs {
+		jobs[r.Job]++
+	}
+	assert.Equal(t, map[string]int{
+		"job/dev": 1, "job/master": 1, "org/repo/master": 1, "p": 5, "ptest1": 1, "test0": 4,
+		"trackerPropertyUpgrade": 2, "wonky": 7,
+	}, jobs)
 }
 
 func FuzzJobNameFromNameFile(f *testing.F) {
@@ -405,6 +413,12 @@ func TestFindBuildsFolderOutsideHome(t *testing.T) {
 	refs, errs := FindBuilds(filepath.Join(root, "myfolder"))
 	assert.Empty(t, errs)
 	assert.Equal(t, []string{"myfolder/p #1 @jobs/p/builds/1"}, discRefs(refs, filepath.Join(root, "myfolder")))
+	refs, errs = FindBuilds(filepath.Join(root, "myfolder", "jobs"))
+	assert.Empty(t, errs)
+	assert.Equal(t, []string{"myfolder/p #1 @p/builds/1"}, discRefs(refs, filepath.Join(root, "myfolder", "jobs")))
+	refs, errs = FindBuilds(filepath.Join(root, "home", "jobs"))
+	assert.Empty(t, errs)
+	assert.Equal(t, []string{"q #2 @q/builds/2"}, discRefs(refs, filepath.Join(root, "home", "jobs")))
 	// A config.xml that names nothing does not make a home an item.
 	refs, errs = FindBuilds(filepath.Join(root, "home"))
 	assert.Empty(t, errs)

@@ -565,3 +565,48 @@ func TestLogPerNodeStepRacesClose(t *testing.T) {
 		l.mu.Unlock()
 	}
 }
+
+// TestLogRealCorpus opens the log of every build in the shared corpus and checks, for every
+// node with text, that Step equals StripConsoleNotes over the node's raw ranges and that Tail
+// is the end of Step.
+func TestLogRealCorpus(t *testing.T) {
+	root := logsRealDir(t, ".")
+	refs, errs := FindBuilds(root)
+	require.Empty(t, errs)
+	var indexed, perNode, nodes int
+	for _, ref := range refs {
+		l, err := OpenLog(ref.Dir)
+		require.NoError(t, err, ref.Dir)
+		assert.Empty(t, l.Problems(), ref.Dir)
+		if l.Indexed() {
+			indexed++
+		} else {
+			perNode++
+		}
+		raw, err := os.ReadFile(filepath.Join(ref.Dir, "log"))
+		require.NoError(t, err)
+		for _, id := range l.Nodes() {
+			nodes++
+			text := logsReadStep(t, l, id)
+			var owned []byte
+			if l.Indexed() {
+				for _, s := range l.segs[id] {
+					owned = append(owned, raw[s.start:s.end]...)
+				}
+			} else {
+				owned, err = os.ReadFile(filepath.Join(ref.Dir, id+".log"))
+				require.NoError(t, err)
+			}
+			assert.Equal(t, string(StripConsoleNotes(owned)), text, "%s node %s", ref.Dir, id)
+			assert.Equal(t, int64(len(owned)), l.Size(id))
+			for _, n := range []int64{1, 10, 100, int64(len(text))} {
+				tail, err := l.Tail(id, n)
+				require.NoError(t, err)
+				assert.Equal(t, text[max(0, int64(len(text))-n):], string(tail), "%s node %s Tail(%d)", ref.Dir, id, n)
+			}
+		}
+		l.Close()
+	}
+	t.Logf("%d builds: %d with log-index, %d without; %d nodes with text", len(refs), indexed, perNode, nodes)
+	assert.Equal(t, 22, indexed+perNode)
+}
