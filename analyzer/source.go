@@ -209,87 +209,38 @@ func (idx *sourceIndex) read(ctx context.Context, headers []*jenkins.Build, errs
 // with their steps) without making it faster.
 const maxPairWindow = 16
 
-// pairLoader reads the pairings' builds in full, a window of pairings ahead of the comparison,
-// with a pool of workers (the same scheme as jenkins.Walk): at most min(2×workers,
-// maxPairWindow) pairings are read or waiting, plus the one being compared.
+// pairLoader reads the pairings' builds in full, a window of pairings ahead of the comparison
+// (jenkins.InOrder): at most min(2×workers, maxPairWindow) pairings are read or waiting, plus
+// the one being compared.
 type pairLoader struct {
-	ctx           context.Context
-	cancel        context.CancelFunc
 	pairings      []pairing
 	prod, staging *sourceIndex
-	window        chan struct{}
-	slots         []chan loadedPair
-	wg            sync.WaitGroup
+	reads         *jenkins.InOrder[loadedPair]
 }
 
 func newPairLoader(ctx context.Context, pairings []pairing, prod, staging *sourceIndex, workers int) *pairLoader {
-	ctx, cancel := context.WithCancel(ctx)
-	window := min(2*max(workers, 1), maxPairWindow)
-	workers = min(max(workers, 1), window)
-	l := &pairLoader{
-		ctx: ctx, cancel: cancel, pairings: pairings, prod: prod, staging: staging,
-		window: make(chan struct{}, window),
-		slots:  make([]chan loadedPair, len(pairings)),
-	}
-	for i := range l.slots {
-		l.slots[i] = make(chan loadedPair, 1)
-	}
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			for i := range next {
-				l.slots[i] <- l.read(l.pairings[i])
-			}
-		}()
-	}
-	go func() {
-		defer close(next)
-		for i := range pairings {
-			select {
-			case l.window <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	l := &pairLoader{pairings: pairings, prod: prod, staging: staging}
+	l.reads = jenkins.NewInOrder(ctx, pairings, workers, min(2*max(workers, 1), maxPairWindow), l.read)
 	return l
 }
 
-// load waits for pairing i (loads must come in order) and frees its place in the window.
+// load waits for pairing i (loads must come in order).
 func (l *pairLoader) load(i int) (loadedPair, error) {
-	select {
-	case lp := <-l.slots[i]:
-		<-l.window
-		l.pairings[i] = pairing{} // the headers are no longer needed
-		if err := l.ctx.Err(); err != nil {
-			return loadedPair{}, err
-		}
-		return lp, nil
-	case <-l.ctx.Done():
-		return loadedPair{}, l.ctx.Err()
-	}
+	lp, err := l.reads.Get(i)
+	l.pairings[i] = pairing{} // the headers are no longer needed
+	return lp, err
 }
 
-// stop ends the readers; the feeder is stopped first, as it may wait on the window.
-func (l *pairLoader) stop() {
-	l.cancel()
-	l.wg.Wait()
-}
+// stop ends the readers.
+func (l *pairLoader) stop() { l.reads.Stop() }
 
 // read reads one pairing's builds in full. A paired build that cannot be read gives its place
 // to the next older build of its side; a side with none left leaves no pair, and the other
 // side's builds of the key unpaired.
-func (l *pairLoader) read(p pairing) loadedPair {
+func (l *pairLoader) read(ctx context.Context, p pairing) loadedPair {
 	lp := loadedPair{p: pairing{key: p.key, job: p.job, revision: p.revision}}
-	prod := l.prod.read(l.ctx, append([]*jenkins.Build{p.prod}, p.olderProd...), &lp.errs)
-	staging := l.staging.read(l.ctx, append([]*jenkins.Build{p.staging}, p.olderStaging...), &lp.errs)
+	prod := l.prod.read(ctx, append([]*jenkins.Build{p.prod}, p.olderProd...), &lp.errs)
+	staging := l.staging.read(ctx, append([]*jenkins.Build{p.staging}, p.olderStaging...), &lp.errs)
 	if len(prod) > 0 && len(staging) > 0 {
 		lp.ok = true
 		lp.p.prod, lp.p.olderProd = prod[0], prod[1:]

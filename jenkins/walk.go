@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 )
 
 // WalkOptions tunes Walk.
@@ -85,61 +84,21 @@ func Walk(ctx context.Context, root string, opts WalkOptions, fn func(WalkResult
 // context that ends when walkRefs returns, so that reads under way when fn stops the walk
 // (a slow controller's requests) are cancelled rather than waited for.
 func walkRefs(ctx context.Context, refs []BuildRef, workers int, opts WalkOptions, read func(context.Context, BuildRef) WalkResult, fn func(WalkResult) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-
-	window := make(chan struct{}, 4*workers)
-	slots := make([]chan WalkResult, len(refs))
-	for i := range slots {
-		slots[i] = make(chan WalkResult, 1)
-	}
-	next := make(chan int)
-
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				slots[i] <- read(ctx, refs[i])
-			}
-		}()
-	}
-	go func() {
-		defer close(next)
-		for i := range refs {
-			select {
-			case window <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	// Stop the feeder before waiting for the workers: an early return leaves it blocked on
-	// the window otherwise.
-	defer func() { cancel(); wg.Wait() }()
-
-	done := 0
+	// A stopped walk cancels the reads under way (a slow controller's requests in flight).
+	reads := NewInOrder(ctx, refs, workers, 4*workers, read)
+	defer reads.Stop()
 	for i := range refs {
-		var res WalkResult
-		select {
-		case res = <-slots[i]:
-		case <-ctx.Done():
-			return ctx.Err()
+		res, err := reads.Get(i)
+		if err != nil {
+			return err
 		}
-		<-window
-		done++
 		if !(opts.SkipNonPipeline && errors.Is(res.Err, ErrNotPipeline)) {
 			if err := fn(res); err != nil {
 				return err
 			}
 		}
 		if opts.Progress != nil {
-			opts.Progress(done, len(refs))
+			opts.Progress(i+1, len(refs))
 		}
 	}
 	return nil
