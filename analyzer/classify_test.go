@@ -539,3 +539,17 @@ func TestNoisyTestFailure(t *testing.T) {
 	assert.Equal(t, ClassUnknown, m.Class, "%+v", m)
 	assert.Equal(t, "test-failure", m.Rule, "%+v", m)
 }
+
+// TestExplainFailure: a failed step's own log says why (its line becomes the history's failure
+// message); a generic match such as the bare exit code explains nothing.
+func TestExplainFailure(t *testing.T) {
+	kb := BuiltinKnowledgeBase()
+	m, ok := ExplainFailure(kb, []byte("[2022-02-01T08:03:11.000Z] + make -j8\n[2022-02-01T08:03:12.000Z] /usr/bin/ld: final link failed: No space left on device\n"), "script returned exit code 2")
+	require.True(t, ok)
+	assert.Equal(t, "disk_full", m.Cause)
+	assert.Contains(t, m.Line, "No space left on device")
+	assert.NotContains(t, m.Line, "2022-02-01", "the line reads as the step printed it, without the timestamper prefix")
+
+	_, ok = ExplainFailure(kb, nil, "script returned exit code 1")
+	assert.False(t, ok, "an exit code alone explains nothing")
+}

@@ -438,15 +438,8 @@ func (c *comparer) classify(pc *pairCtx, it *item) {
 		}
 		failLog = data
 		c.attachExcerpt(pc, d, it, x, data)
-		text := cleanLog(data)
-		// The error joins the text, except Jenkins' bare "script returned exit code N": it
-		// only says the step failed (ExitCode has it), and would match a generic rule that
-		// hides "no rule matched" (exit code 143 is still read as a timeout, see isTimeout).
-		if ls.step.Error != "" && !exitMessage.MatchString(ls.step.Error) {
-			text += "\n" + ls.step.Error
-		}
 		lines = countLines(string(data))
-		classify(text)
+		classify(failureText(data, ls.step.Error))
 		hasErr := ls.step.Error != "" && !exitMessage.MatchString(ls.step.Error)
 		switch {
 		case c.opts.Classifier == nil:
@@ -733,6 +726,27 @@ func tail(data []byte, n int64) []byte {
 		return data[int64(len(data))-n:]
 	}
 	return data
+}
+
+// failureText is a failed step's log and error as the knowledge base reads them: the log
+// cleaned (cleanLog), and the error joined, except Jenkins' bare "script returned exit code N":
+// it only says the step failed (ExitCode has it), and would match a generic rule that hides
+// "no rule matched" (exit code 143 is still read as a timeout, see isTimeout).
+func failureText(log []byte, stepError string) string {
+	text := cleanLog(log)
+	if stepError != "" && !exitMessage.MatchString(stepError) {
+		text += "\n" + stepError
+	}
+	return text
+}
+
+// ExplainFailure says why a step failed from the end of its own log and its error, reading
+// them as a comparison does (failureText). ok is false when no rule, or only a generic one
+// ("script returned exit code 1", a make error), matched: that explains nothing. The history
+// stores the matched line as the failure's message, so failures group by what went wrong.
+func ExplainFailure(c Classifier, log []byte, stepError string) (m Match, ok bool) {
+	m = c.Classify(failureText(log, stepError))
+	return m, m.Rule != "" && !m.Generic
 }
 
 // cleanLog is a log as the knowledge base reads it: without console notes, colour codes and

@@ -171,16 +171,12 @@ func runScan(e *env, args []string) error {
 // explainLogTail is how much of a failed step's log the history reads to say why it failed.
 const explainLogTail = 32 << 10
 
-// explainFailure reads the end of a failed step's log through the knowledge base: the line
-// that says why becomes the failure's message (so failures group by cause, not by "script
-// returned exit code 1"), with its class and cause. A generic match explains nothing.
+// explainFailure reads the end of a failed step's log and asks the knowledge base why it
+// failed (analyzer.ExplainFailure).
 func explainFailure(kb *analyzer.KnowledgeBase, logs *jenkins.StepLogs, b *jenkins.Build, s *jenkins.Step) store.Explanation {
-	text := s.Error
-	if data, err := logs.StepLog(b, s, explainLogTail); err == nil {
-		text = string(data) + "\n" + s.Error
-	}
-	m := kb.Classify(text)
-	if m.Rule == "" || m.Generic {
+	data, _ := logs.StepLog(b, s, explainLogTail) // no log: the error alone is read
+	m, ok := analyzer.ExplainFailure(kb, data, s.Error)
+	if !ok {
 		return store.Explanation{}
 	}
 	// The line is kept in the history and printed by history: no credential in it is.
