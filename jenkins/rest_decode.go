@@ -332,16 +332,6 @@ type boStep struct {
 	DurationInMillis   *int64 `json:"durationInMillis"`
 }
 
-func decodeBONodes(data []byte) ([]boNode, error) {
-	var v []boNode
-	return v, json.Unmarshal(data, &v)
-}
-
-func decodeBOSteps(data []byte) ([]boStep, error) {
-	var v []boStep
-	return v, json.Unmarshal(data, &v)
-}
-
 // boTime parses Blue Ocean's dates ("2016-05-06T15:15:08.719-0700"); zero when absent.
 func boTime(s string) time.Time {
 	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05.000Z07:00", time.RFC3339Nano} {
@@ -642,14 +632,6 @@ type wfLog struct {
 	Length  int64  `json:"length"`
 	HasMore bool   `json:"hasMore"`
 	Text    string `json:"text"`
-}
-
-func decodeWFNode(data []byte) (*wfNode, error) {
-	var v wfNode
-	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
 }
 
 // wfMaxChildNodes is StageNodeExt.MAX_CHILD_NODES: a stage lists at most this many flow nodes.

@@ -1,6 +1,7 @@
 package jenkins
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -49,4 +50,24 @@ func FuzzRESTDecode(f *testing.F) {
 		parseNetrc(data)
 		parseRESTSource(string(data))
 	})
+}
+
+// The decoders the fuzz and table tests call: the reader itself unmarshals into the same types.
+
+func decodeBONodes(data []byte) ([]boNode, error) {
+	var v []boNode
+	return v, json.Unmarshal(data, &v)
+}
+
+func decodeBOSteps(data []byte) ([]boStep, error) {
+	var v []boStep
+	return v, json.Unmarshal(data, &v)
+}
+
+func decodeWFNode(data []byte) (*wfNode, error) {
+	var v wfNode
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
